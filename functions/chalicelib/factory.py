@@ -1,0 +1,27 @@
+"""Builds the Chalice app from its blueprints; tests pass their own runtime factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from chalice import Chalice
+
+from chalicelib.routes.health import health_routes
+from chalicelib.routes.market_data import market_data_routes
+from chalicelib.routes.symbols import symbol_routes
+from chalicelib.routes.tasks import task_routes
+from chalicelib.runtime import Runtime, RuntimeProvider
+
+ROUTE_GROUPS = (health_routes, market_data_routes, task_routes, symbol_routes)
+
+
+def create_app(runtime_factory: Callable[[], Runtime] = Runtime.from_env) -> Chalice:
+    app = Chalice(app_name="cl3")
+    app.log.setLevel(logging.INFO)
+    app.api.binary_types.append("image/png")
+    provider = RuntimeProvider(runtime_factory)
+    app.runtime_provider = provider  # type: ignore[attr-defined]
+    for group in ROUTE_GROUPS:
+        app.register_blueprint(group(provider).blueprint)
+    return app

@@ -1,0 +1,1 @@
+"""The `cl3` command: local services, API, workers, scheduler, sandbox, tokens, demo."""

@@ -1,0 +1,3 @@
+from cl3_cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""`cl3`: the everyday commands, configured by the environment (SPEC sections 7 and 8)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from cl3_cli.services import LocalServices, ServiceError
+
+
+def project_home() -> Path:
+    return Path(os.environ.get("CL3_HOME") or Path.cwd() / ".cl3").resolve()
+
+
+def local_services() -> LocalServices:
+    return LocalServices.from_urls(
+        project_home(), os.environ.get("REDIS_URL"), os.environ.get("MONGODB_URI")
+    )
+
+
+def _default_service_urls() -> None:
+    """Without explicit URLs, point at the local services `cl3 services up` starts."""
+    services = local_services()
+    os.environ.setdefault("REDIS_URL", services.redis_url)
+    os.environ.setdefault("MONGODB_URI", services.mongodb_uri)
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    services = local_services()
+    if args.action == "up":
+        services.up()
+    elif args.action == "down":
+        services.down()
+    status = services.status()
+    for name, ok in status.items():
+        print(f"{name}: {'up' if ok else 'down'}")
+    return 0 if args.action == "down" or all(status.values()) else 1
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from chalicelib.factory import create_app
+    from chalicelib.runtime import Runtime
+    from cl3_cli.http_server import serve
+    from cl3_common.settings import Settings
+
+    _default_service_urls()
+    settings = Settings.from_env()
+    runtime = Runtime.from_settings(settings)  # fail at start-up, not on the first request
+    app = create_app(lambda: runtime)
+    print(f"cl3 api listening on http://{args.host}:{args.port}", flush=True)
+    serve(app, args.host, args.port, threads=args.threads)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from cl3_cli.worker import run_worker
+    from cl3_common.settings import Settings
+
+    _default_service_urls()
+    run_worker(Settings.from_env(), args.queues, burst=args.burst)
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from cl3_cli.scheduler import run_scheduler
+    from cl3_common.settings import Settings
+
+    _default_service_urls()
+    return run_scheduler(Settings.from_env())
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from cl3_sandbox.exchange import main as sandbox_main
+
+    argv = ["--host", args.host, "--port", str(args.port), "--latency-ms", str(args.latency_ms)]
+    sandbox_main(argv)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from cl3_cli.tokens import local_token
+
+    secret = os.environ.get("SUPABASE_JWT_SECRET")
+    if not secret:
+        print("cl3 token needs SUPABASE_JWT_SECRET (the local HS256 secret)", file=sys.stderr)
+        return 2
+    print(local_token(secret, args.sub, args.tier, os.environ.get("SUPABASE_URL"), args.ttl))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cl3_cli.demo import run_demo
+
+    return run_demo(project_home(), days=args.days, symbol=args.symbol, interval=args.interval)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cl3", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("services", help="local Redis and MongoDB wire server")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.set_defaults(func=cmd_services)
+
+    p = sub.add_parser("api", help="serve the Chalice app over HTTP")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=int, default=16)
+    p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser("worker", help="an RQ worker on the project's queues")
+    p.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    p.add_argument("queues", nargs="*", help="queue names (default: all)")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("scheduler", help="periodic refresh of tracked series (rq cron)")
+    p.set_defaults(func=cmd_scheduler)
+
+    p = sub.add_parser("sandbox", help="the Binance-compatible sandbox exchange")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9100)
+    p.add_argument("--latency-ms", type=int, default=0)
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("token", help="a local development access token")
+    p.add_argument("--sub", required=True)
+    p.add_argument("--tier", choices=["free", "pro", "enterprise"], default="pro")
+    p.add_argument("--ttl", type=int, default=3600)
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("demo", help="the whole path, offline, on the embedded sandbox")
+    p.add_argument("--symbol", default="BTCUSDT")
+    p.add_argument("--interval", default="1h")
+    p.add_argument("--days", type=int, default=90)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cl3_common.settings import SettingsError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (SettingsError, ServiceError) as e:
+        print(f"cl3: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

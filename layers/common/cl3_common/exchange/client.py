@@ -1,0 +1,189 @@
+"""A thin, typed client for Binance's public market-data endpoints.
+
+Session, clock and sleep come in through the constructor so tests drive time without
+patching. requests/HTTP failures are translated here into `cl3_common.exchange.errors`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from cl3_common.exchange.errors import (
+    ExchangeBanned,
+    ExchangeRejected,
+    ExchangeThrottled,
+    ExchangeUnavailable,
+)
+from cl3_common.exchange.gate import NoGate, WeightBudget
+
+KLINES_LIMIT = 1000
+KLINES_WEIGHT = 2
+EXCHANGE_INFO_WEIGHT = 20
+_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+
+
+class Gate(Protocol):
+    def acquire(self, weight: int) -> None: ...
+    def observe_used_weight(self, used: int) -> None: ...
+    def pause(self, seconds: float) -> None: ...
+    def ban(self, until_s: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExchangeInfo:
+    symbols: dict[str, str]  # symbol -> status ("TRADING", "BREAK", ...)
+    budget: WeightBudget
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> ExchangeInfo:
+        budget = WeightBudget()
+        for rule in body.get("rateLimits", []):
+            if rule.get("rateLimitType") == "REQUEST_WEIGHT":
+                window = _SECONDS.get(rule.get("interval", "MINUTE"), 60) * int(
+                    rule.get("intervalNum", 1)
+                )
+                budget = WeightBudget(limit=int(rule["limit"]), window_s=window)
+                break
+        symbols = {s["symbol"]: s.get("status", "TRADING") for s in body.get("symbols", [])}
+        return cls(symbols=symbols, budget=budget)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "symbols": self.symbols,
+            "budget": {"limit": self.budget.limit, "window_s": self.budget.window_s},
+        }
+
+    @classmethod
+    def from_cache(cls, data: dict[str, Any]) -> ExchangeInfo:
+        return cls(symbols=dict(data["symbols"]), budget=WeightBudget(**data["budget"]))
+
+
+class BinanceClient:
+    def __init__(
+        self,
+        base_url: str,
+        session: requests.Session,
+        *,
+        gate: Gate | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout_s: float = 10.0,
+        max_attempts: int = 6,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._session = session
+        self.gate: Gate = gate or NoGate()
+        self._clock = clock
+        self._sleep = sleep
+        self._timeout_s = timeout_s
+        self._max_attempts = max_attempts
+
+    def exchange_info(self) -> ExchangeInfo:
+        body = self._get("/api/v3/exchangeInfo", {}, EXCHANGE_INFO_WEIGHT)
+        return ExchangeInfo.from_json(body)
+
+    def klines(
+        self,
+        symbol: str,
+        interval: str,
+        start_ms: int,
+        end_ms: int | None = None,
+        limit: int = KLINES_LIMIT,
+    ) -> list[list[Any]]:
+        params: dict[str, Any] = {
+            "symbol": symbol,
+            "interval": interval,
+            "startTime": start_ms,
+            "limit": limit,
+        }
+        if end_ms is not None:
+            params["endTime"] = end_ms
+        rows = self._get("/api/v3/klines", params, KLINES_WEIGHT)
+        if not isinstance(rows, list):
+            raise ExchangeUnavailable(f"klines answered {type(rows).__name__}, not a list")
+        return rows
+
+    # -- transport --------------------------------------------------------------------------
+    def _get(self, path: str, params: dict[str, Any], weight: int) -> Any:
+        retrying = Retrying(
+            retry=retry_if_exception_type((ExchangeUnavailable, ExchangeThrottled, ExchangeBanned)),
+            stop=stop_after_attempt(self._max_attempts),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(self._get_once, path, params, weight)
+
+    @staticmethod
+    def _wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        # Throttling and bans are waited out by the gate before the next send.
+        if isinstance(error, ExchangeThrottled | ExchangeBanned):
+            return 0.0
+        return float(wait_random_exponential(multiplier=0.25, max=20)(state))
+
+    def _get_once(self, path: str, params: dict[str, Any], weight: int) -> Any:
+        self.gate.acquire(weight)
+        try:
+            response = self._session.get(
+                self.base_url + path, params=params, timeout=self._timeout_s
+            )
+        except (requests.ConnectionError, requests.Timeout) as e:
+            raise ExchangeUnavailable(f"{path}: {e.__class__.__name__}: {e}") from e
+        used = response.headers.get("X-MBX-USED-WEIGHT-1M")
+        if used and used.isdigit():
+            self.gate.observe_used_weight(int(used))
+        return self._decode(path, response)
+
+    def _decode(self, path: str, response: requests.Response) -> Any:
+        status = response.status_code
+        if status == 200:
+            try:
+                return response.json()
+            except ValueError as e:
+                raise ExchangeUnavailable(f"{path}: 200 with a body that is not JSON") from e
+        retry_after = _retry_after_s(response)
+        if status == 429:
+            wait = retry_after if retry_after is not None else 60.0
+            self.gate.pause(wait)
+            raise ExchangeThrottled(f"{path}: 429 rate limited for {wait:.0f}s", wait)
+        if status == 418:
+            until = self._clock() + (retry_after if retry_after is not None else 120.0)
+            self.gate.ban(until)
+            raise ExchangeBanned(f"{path}: 418 IP banned until {until:.0f}", until)
+        if status >= 500:
+            raise ExchangeUnavailable(f"{path}: HTTP {status}")
+        code, message = _binance_error(response)
+        raise ExchangeRejected(
+            f"exchange rejected {path}: {message} (code {code}, HTTP {status})",
+            status=status,
+            code=code,
+        )
+
+
+def _retry_after_s(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _binance_error(response: requests.Response) -> tuple[int | None, str]:
+    try:
+        body = response.json()
+        return int(body.get("code")), str(body.get("msg", ""))
+    except (ValueError, TypeError, AttributeError):
+        return None, response.text[:200] or response.reason

@@ -1,0 +1,145 @@
+"""The exchange's request-weight budget, shared by every worker through Redis.
+
+Binance counts weight per IP in fixed windows (6000 a minute today). Each request reserves
+its weight in the current window before it is sent; a full window makes the caller wait for
+the next one, so a steady state never sees a 429. A 429 pauses everyone for `Retry-After`;
+a 418 (ban) stops everyone until it lifts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+
+from cl3_common.exchange.errors import ExchangeBanned
+from cl3_common.redis_conn import KEY_PREFIX, redis_errors_translated
+
+_RESERVE = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local weight = tonumber(ARGV[1])
+if used + weight > tonumber(ARGV[2]) then return 0 end
+redis.call('INCRBY', KEYS[1], weight)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+# The exchange's own count can be higher than ours (other clients on the IP, clock skew):
+# never let our counter sit below what the exchange reports.
+_OBSERVE = """
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > used then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class WeightBudget:
+    limit: int = 6000
+    window_s: int = 60
+    # Head-room for requests we cannot see (other tools on the same IP).
+    safety: float = 0.95
+
+    @property
+    def usable(self) -> int:
+        return max(1, int(self.limit * self.safety))
+
+
+class RedisWeightGate:
+    def __init__(
+        self,
+        client: redis.Redis,
+        budget: WeightBudget,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        max_ban_wait_s: float = 900.0,
+        namespace: str = "binance",
+    ) -> None:
+        self._redis = client
+        self.budget = budget
+        self._clock = clock
+        self._sleep = sleep
+        self._max_ban_wait_s = max_ban_wait_s
+        self._prefix = f"{KEY_PREFIX}:{namespace}"
+        self._reserve = client.register_script(_RESERVE)
+        self._observe = client.register_script(_OBSERVE)
+
+    # -- keys -------------------------------------------------------------------------------
+    def _window(self, now: float) -> tuple[str, float]:
+        index = math.floor(now / self.budget.window_s)
+        end = (index + 1) * self.budget.window_s
+        return f"{self._prefix}:weight:{self.budget.window_s}:{index}", end
+
+    @property
+    def _pause_key(self) -> str:
+        return f"{self._prefix}:pause_until"
+
+    @property
+    def ban_key(self) -> str:
+        return f"{self._prefix}:ban_until"
+
+    # -- before a request -------------------------------------------------------------------
+    def acquire(self, weight: int) -> None:
+        """Block until `weight` fits into the shared budget and no pause or ban is active."""
+        while True:
+            now = self._clock()
+            with redis_errors_translated():
+                ban_until, pause_until = self._redis.mget(self.ban_key, self._pause_key)
+            if ban_until and float(ban_until) > now:
+                until = float(ban_until)
+                if until - now > self._max_ban_wait_s:
+                    raise ExchangeBanned(f"exchange ban active until {until:.0f}", until)
+                self._sleep(until - now)
+                continue
+            if pause_until and float(pause_until) > now:
+                self._sleep(float(pause_until) - now)
+                continue
+            key, window_end = self._window(now)
+            ttl_ms = int((window_end - now + self.budget.window_s) * 1000)
+            with redis_errors_translated():
+                granted = self._reserve(keys=[key], args=[weight, self.budget.usable, ttl_ms])
+            if granted:
+                return
+            # Wait for the next window, plus a hair so the exchange's counter has reset too.
+            self._sleep(max(0.01, window_end - now + 0.05))
+
+    # -- after a response -------------------------------------------------------------------
+    def observe_used_weight(self, used: int) -> None:
+        now = self._clock()
+        key, window_end = self._window(now)
+        ttl_ms = int((window_end - now + self.budget.window_s) * 1000)
+        with redis_errors_translated():
+            self._observe(keys=[key], args=[used, ttl_ms])
+
+    def pause(self, seconds: float) -> None:
+        self._extend(self._pause_key, self._clock() + seconds)
+
+    def ban(self, until_s: float) -> None:
+        self._extend(self.ban_key, until_s)
+
+    def _extend(self, key: str, until_s: float) -> None:
+        ttl_ms = max(1, int((until_s - self._clock()) * 1000) + 1000)
+        with redis_errors_translated():
+            current = self._redis.get(key)
+            if current is None or float(current) < until_s:
+                self._redis.set(key, until_s, px=ttl_ms)
+
+
+class NoGate:
+    """For one-off calls that need no shared pacing (tests of the client alone)."""
+
+    def acquire(self, weight: int) -> None:
+        return None
+
+    def observe_used_weight(self, used: int) -> None:
+        return None
+
+    def pause(self, seconds: float) -> None:
+        return None
+
+    def ban(self, until_s: float) -> None:
+        return None

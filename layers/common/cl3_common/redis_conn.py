@@ -1,0 +1,40 @@
+"""Redis connections and the translation of redis-py errors into CL3's error family."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+from redis import exceptions as redis_errors
+
+from cl3_common.errors import Unavailable
+
+KEY_PREFIX = "cl3"
+
+
+def connect_redis(url: str, *, timeout_s: float = 2.0) -> redis.Redis:
+    """A client with short timeouts so an outage becomes a fast 503, not a hung request."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=timeout_s,
+        socket_timeout=max(timeout_s, 5.0),
+        health_check_interval=30,
+    )
+
+
+@contextmanager
+def redis_errors_translated() -> Iterator[None]:
+    try:
+        yield
+    except (redis_errors.ConnectionError, redis_errors.TimeoutError) as e:
+        raise Unavailable(f"redis is unreachable: {e}", system="redis") from e
+    except redis_errors.BusyLoadingError as e:
+        raise Unavailable("redis is loading its dataset", system="redis") from e
+
+
+def ping(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis_errors.RedisError:
+        return False

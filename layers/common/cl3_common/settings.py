@@ -1,0 +1,85 @@
+"""One typed settings object, built once from the environment and passed down."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """Start-up cannot go on: a required setting is missing or malformed."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
+
+    REDIS_URL: str
+    MONGODB_URI: str
+    MONGODB_DB: str = "cl3"
+    BINANCE_BASE_URL: str = "https://data-api.binance.vision"
+    BINANCE_ARCHIVE_URL: str = "https://data.binance.vision"
+
+    SUPABASE_URL: str | None = None
+    SUPABASE_JWT_SECRET: str | None = None
+    SUPABASE_JWT_AUDIENCE: str = "authenticated"
+    SUPABASE_ANON_KEY: str | None = None
+    SUPABASE_SERVICE_KEY: str | None = None
+    SUPABASE_VERIFY_REMOTE: bool = False
+    AUTH_CACHE_TTL: int = Field(default=300, ge=1, le=3600)
+
+    AWS_ENDPOINT_URL: str | None = None
+    AWS_REGION: str = "us-east-1"
+    EXPORT_BUCKET: str = "cl3-exports"
+    SSM_PREFIX: str | None = None
+    REFRESH_INTERVAL_MINUTES: int = Field(default=15, ge=1)
+
+    # JSON object overriding parts of the entitlement table, e.g. {"pro": {"max_concurrent_jobs": 4}}.
+    TIER_LIMITS: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Pages of klines a fetch job keeps in flight; the shared weight budget still paces them.
+    FETCH_CONCURRENCY: int = Field(default=8, ge=1, le=64)
+    JOB_TIMEOUT_S: int = Field(default=6 * 3600, ge=10)
+
+    @field_validator("TIER_LIMITS", mode="before")
+    @classmethod
+    def _parse_tier_limits(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("SUPABASE_URL", "BINANCE_BASE_URL", "BINANCE_ARCHIVE_URL")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    def require_token_verification(self) -> None:
+        """The API cannot start without a way to verify tokens (workers need none)."""
+        if not self.SUPABASE_JWT_SECRET and not self.SUPABASE_URL:
+            raise SettingsError(
+                "invalid configuration: SUPABASE_JWT_SECRET or SUPABASE_URL is required "
+                "(no way to verify access tokens)"
+            )
+
+    @property
+    def supabase_issuer(self) -> str | None:
+        return f"{self.SUPABASE_URL}/auth/v1" if self.SUPABASE_URL else None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings; a missing or bad value raises SettingsError naming the variable."""
+        try:
+            if environ is None:
+                return cls()
+            return cls.model_validate(
+                {k: v for k, v in environ.items() if k in cls.model_fields}
+            )
+        except ValidationError as e:
+            problems = []
+            for err in e.errors():
+                name = ".".join(str(p) for p in err["loc"]) or "settings"
+                kind = "is required but not set" if err["type"] == "missing" else err["msg"]
+                problems.append(f"{name} {kind}")
+            raise SettingsError("invalid configuration: " + "; ".join(problems)) from e

@@ -1,0 +1,41 @@
+"""What a running job reports: progress to Redis, the outcome to MongoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from cl3_common.progress import ProgressStore
+from cl3_common.redis_conn import redis_errors_translated
+from cl3_common.store.tasks import TaskStore
+from cl3_common.tasks.keys import active_jobs_key
+
+
+class TaskRecorder:
+    def __init__(self, client: redis.Redis, progress: ProgressStore, tasks: TaskStore) -> None:
+        self._redis = client
+        self.progress = progress
+        self._tasks = tasks
+
+    def started(self, task_id: str) -> None:
+        self.progress.mark_started(task_id)
+        self._tasks.set_status(task_id, "started")
+
+    def finished(self, task_id: str, result: dict[str, Any], **progress_fields: Any) -> None:
+        # The result lands in MongoDB before progress says "finished", so a client that sees
+        # 100% can always read the result.
+        self._tasks.finish(task_id, result)
+        self.progress.finish(task_id, **progress_fields)
+        self._release(task_id)
+
+    def failed(self, task_id: str, code: str, message: str, status: str = "failed") -> None:
+        self._tasks.fail(task_id, {"code": code, "message": message}, status=status)
+        self.progress.fail(task_id, code, message, status=status)
+        self._release(task_id)
+
+    def _release(self, task_id: str) -> None:
+        record = self.progress.get(task_id)
+        if record and record.get("owner"):
+            with redis_errors_translated():
+                self._redis.srem(active_jobs_key(record["owner"]), task_id)

@@ -1,0 +1,1 @@
+"""RQ jobs, the Binance pager and the pandas analytics (worker side only)."""

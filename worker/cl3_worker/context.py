@@ -1,0 +1,88 @@
+"""Clients for jobs, built once per worker process from Settings (the factory RQ jobs use).
+
+RQ forks a work horse per job; pymongo and redis-py must not cross a fork, so the context is
+cached per process id and rebuilt in a child on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+import requests
+from pymongo.database import Database
+from requests.adapters import HTTPAdapter
+
+from cl3_common.exchange import BinanceClient, RedisWeightGate
+from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.progress import ProgressStore
+from cl3_common.redis_conn import connect_redis
+from cl3_common.settings import Settings
+from cl3_common.store import CandleStore, SeriesStore, TaskStore, connect_mongo
+from cl3_common.tasks import TaskRecorder
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    redis: redis.Redis
+    db: Database
+    candles: CandleStore
+    series: SeriesStore
+    recorder: TaskRecorder
+    exchange: BinanceClient
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> WorkerContext:
+        r = connect_redis(settings.REDIS_URL)
+        db = connect_mongo(settings.MONGODB_URI)[settings.MONGODB_DB]
+
+        def clock_ms() -> int:
+            return int(clock() * 1000)
+
+        session = requests.Session()
+        pool = max(10, settings.FETCH_CONCURRENCY * 2)
+        session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=pool))
+        session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=pool))
+        session.headers["User-Agent"] = "cl3-worker/0.1"
+        # The budget comes from exchangeInfo; the catalogue is cached in Redis for everyone.
+        bootstrap = BinanceClient(settings.BINANCE_BASE_URL, session, clock=clock, sleep=sleep)
+        budget = SymbolCatalog(r, bootstrap).info().budget
+        gate = RedisWeightGate(r, budget, clock=clock, sleep=sleep)
+        exchange = BinanceClient(
+            settings.BINANCE_BASE_URL, session, gate=gate, clock=clock, sleep=sleep
+        )
+        candles = CandleStore(db)
+        candles.ensure_indexes()
+        return cls(
+            settings=settings,
+            redis=r,
+            db=db,
+            candles=candles,
+            series=SeriesStore(db, clock_ms),
+            recorder=TaskRecorder(r, ProgressStore(r, clock_ms), TaskStore(db, clock_ms)),
+            exchange=exchange,
+            clock=clock,
+            sleep=sleep,
+        )
+
+
+_cached: tuple[int, WorkerContext] | None = None
+
+
+def get_context() -> WorkerContext:
+    global _cached
+    if _cached is None or _cached[0] != os.getpid():
+        _cached = (os.getpid(), WorkerContext.build(Settings.from_env()))
+    return _cached[1]

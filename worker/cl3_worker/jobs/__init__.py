@@ -1,0 +1,1 @@
+"""RQ job functions: plain importable functions with JSON-friendly arguments."""

@@ -1,0 +1,90 @@
+"""The fetch job: page klines for one range into MongoDB, report progress, store the result."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from rq import get_current_job
+
+from cl3_common.errors import PermanentError, RetryableError
+from cl3_common.exchange.errors import ExchangeRejected
+from cl3_worker.context import WorkerContext, get_context
+from cl3_worker.gaps import find_gaps
+from cl3_worker.pager import KlinePager, PagerReport
+
+log = logging.getLogger("cl3.worker.fetch")
+
+
+def fetch_klines(task_id: str, symbol: str, interval: str, start_ms: int, end_ms: int) -> dict:
+    """RQ entry point (see cl3_common.tasks.contracts)."""
+    return run_fetch(get_context(), task_id, symbol, interval, start_ms, end_ms)
+
+
+def run_fetch(
+    ctx: WorkerContext, task_id: str, symbol: str, interval: str, start_ms: int, end_ms: int
+) -> dict[str, Any]:
+    recorder = ctx.recorder
+    recorder.started(task_id)
+    began = time.monotonic()
+
+    def on_progress(report: PagerReport) -> None:
+        elapsed = max(time.monotonic() - began, 1e-6)
+        fetched = report.pages_done - report.pages_skipped
+        remaining = report.pages_total - report.pages_done
+        eta = remaining * elapsed / fetched if fetched else None
+        percent = 100 * report.pages_done // report.pages_total if report.pages_total else 99
+        recorder.progress.update(
+            task_id,
+            progress=min(99, percent),  # 100 only once the result is stored
+            pages_done=report.pages_done,
+            pages_total=report.pages_total,
+            candles_written=report.candles_written,
+            candles_per_s=round(report.candles_received / elapsed, 1),
+            eta_s=None if eta is None else round(eta, 1),
+        )
+
+    pager = KlinePager(
+        ctx.exchange,
+        ctx.candles,
+        concurrency=ctx.settings.FETCH_CONCURRENCY,
+        clock_ms=lambda: int(ctx.clock() * 1000),
+    )
+    try:
+        report = pager.run(symbol, interval, start_ms, end_ms, on_progress)
+    except PermanentError as e:
+        code = "invalid_symbol" if isinstance(e, ExchangeRejected) and e.code == -1121 else (
+            "invalid_interval" if isinstance(e, ExchangeRejected) and e.code == -1120 else
+            "exchange_rejected"
+        )
+        recorder.failed(task_id, code, str(e))
+        return {"status": "failed", "error": str(e)}  # retrying cannot help: no RQ retry
+    except RetryableError as e:
+        job = get_current_job()
+        if job is None or not job.retries_left:
+            recorder.failed(task_id, "unavailable", f"gave up after retries: {e}")
+        log.warning("fetch %s will be retried: %s", task_id, e)
+        raise
+
+    gaps, in_range = find_gaps(ctx.candles.open_times(symbol, interval, start_ms, end_ms), interval)
+    result = {
+        "symbol": symbol,
+        "interval": interval,
+        "start": start_ms,
+        "end": end_ms,
+        "candles_written": report.candles_written,
+        "candles_in_range": in_range,
+        "pages": report.pages_total,
+        "pages_skipped": report.pages_skipped,
+        "gaps": gaps,
+        "duration_s": round(time.monotonic() - began, 3),
+    }
+    recorder.finished(
+        task_id,
+        result,
+        pages_done=report.pages_total,
+        pages_total=report.pages_total,
+        candles_written=report.candles_written,
+    )
+    return result

@@ -3,14 +3,13 @@
 `chalice local` answers each request on a kept-alive connection only after ~44 ms (Nagle
 plus delayed ACK) and handles one request at a time. Here the same API Gateway emulation
 (chalice.local.LocalGateway) sits behind waitress: threaded, HTTP/1.1 keep-alive, and
-TCP_NODELAY on every connection.
+TCP_NODELAY on every connection (waitress's default socket options).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -81,7 +80,6 @@ def serve(app: Chalice, host: str, port: int, threads: int = 16) -> None:
         port=port,
         threads=threads,
         ident="cl3",
-        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
         channel_timeout=120,
         connection_limit=1000,
     )

@@ -30,6 +30,7 @@ class LocalServices:
     home: Path
     redis_port: int = 6379
     mongo_port: int = 27017
+    tools_dir: Path | None = None  # where the FerretDB build is cached (default: home/tools)
 
     @property
     def redis_url(self) -> str:
@@ -98,7 +99,7 @@ class LocalServices:
                    "--bind_ip", "127.0.0.1"]  # fmt: skip
             kind = "mongod"
         else:
-            ferretdb = ensure_ferretdb(self.home.parent / ".cl3-tools", log)
+            ferretdb = ensure_ferretdb(self.tools_dir or self.home / "tools", log)
             cmd = [
                 str(ferretdb), "--handler=sqlite", f"--sqlite-url=file:{data}/",
                 f"--listen-addr=127.0.0.1:{self.mongo_port}", f"--state-dir={data}",

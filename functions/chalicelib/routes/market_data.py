@@ -47,6 +47,7 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
         reject_unknown(body, {"symbol", "interval", "start", "end"})
         symbol = parse_symbol(body.get("symbol"))
         interval = parse_interval(body.get("interval"))
+        rt.catalog.require_tradable(symbol)
         now_ms = int(rt.clock() * 1000)
         start_ms, end_ms = parse_range(body.get("start"), body.get("end"), now_ms=now_ms)
         assert start_ms is not None
@@ -56,7 +57,6 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
             raise InvalidRange(
                 f"the {user.tier} plan fetches at most {plan.max_range_days} days per request"
             )
-        rt.catalog.require_tradable(symbol)
         params = {"symbol": symbol, "interval": interval, "start_ms": start_ms, "end_ms": end_ms}
         identity = {**params, "end_ms": body.get("end")}  # "until now" requests are one request
         task_id, _created = rt.tasks.submit(

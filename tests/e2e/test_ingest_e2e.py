@@ -1,0 +1,107 @@
+"""The whole ingestion path with the API and a worker as separate processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from pymongo import MongoClient
+
+from cl3_cli.processes import ProcessGroup, free_port
+from cl3_sandbox.exchange import expected_klines
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.e2e
+
+START_MS = 1_679_529_600_000  # 2023-03-23T00:00:00Z
+END_MS = 1_679_788_800_000  # 2023-03-26T00:00:00Z: three days of 1m, across a known exchange gap
+GAP_START_MS, GAP_END_MS = 1_679_661_600_000, 1_679_666_400_000  # 2023-03-24 12:40 .. 14:00
+
+
+@pytest.fixture
+def stack(env, tmp_path: Path):
+    port = free_port()
+    with ProcessGroup({**os.environ, **env}, tmp_path / "logs") as procs:
+        api_proc = procs.start("api", "api", "--port", str(port))
+        procs.start("worker", "worker")
+        base = f"http://127.0.0.1:{port}"
+        procs.wait_http(f"{base}/health", api_proc)
+        yield base, tmp_path / "logs"
+
+
+def _fetch_and_follow(http: requests.Session, base: str) -> tuple[str, list[int], dict]:
+    answer = http.post(f"{base}/api/market-data/fetch", json={
+        "symbol": "BTCUSDT", "interval": "1m", "start": START_MS, "end": "2023-03-26T00:00:00Z"})
+    assert answer.status_code == 202, answer.text
+    task_id = answer.json()["task_id"]
+    seen: list[int] = []
+
+    def finished() -> dict | None:
+        progress = http.get(f"{base}/api/task/{task_id}/progress").json()
+        seen.append(progress["progress"])
+        return progress if progress["status"] in ("finished", "failed") else None
+
+    final = wait_until(finished, timeout_s=120, interval_s=0.02)
+    return task_id, seen, final
+
+
+def test_fetch_stores_exactly_what_the_exchange_served(stack, env, token):
+    base, logs = stack
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {token()}"
+
+    task_id, seen, final = _fetch_and_follow(http, base)
+    assert final["status"] == "finished", (logs / "worker.log").read_text()[-3000:]
+    assert seen == sorted(seen) and seen[-1] == 100
+    assert final["pages_done"] == final["pages_total"] == 5
+
+    expected = expected_klines("BTCUSDT", "1m", START_MS, END_MS - 1, now_ms=END_MS + 10**9)
+    assert len(expected) == 3 * 1440 - 80  # the exchange's own 80-minute gap
+    result = http.get(f"{base}/api/task/{task_id}/result").json()
+    assert result["type"] == "fetch"
+    assert result["candles_written"] == result["candles_in_range"] == len(expected)
+    assert result["gaps"] == [{"start": GAP_START_MS, "end": GAP_END_MS, "missing": 80}]
+
+    stored, cursor = [], None
+    while True:
+        params = {"start": START_MS, "end": END_MS, "limit": 1000}
+        if cursor:
+            params["cursor"] = cursor
+        page = http.get(f"{base}/api/market-data/BTCUSDT/1m", params=params).json()
+        stored.extend(page["candles"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(stored) == len(expected)
+    for candle, row in zip(stored, expected, strict=True):
+        assert candle == {
+            "open_time": row[0], "open": float(row[1]), "high": float(row[2]),
+            "low": float(row[3]), "close": float(row[4]), "volume": float(row[5]),
+            "close_time": row[6], "quote_volume": float(row[7]), "trades": row[8],
+            "taker_buy_base": float(row[9]), "taker_buy_quote": float(row[10]),
+        }
+
+    # Run it again: the same data, nothing new written, nothing duplicated.
+    _, _, again = _fetch_and_follow(http, base)
+    assert again["status"] == "finished" and again["candles_written"] == 0
+    client: MongoClient = MongoClient(env["MONGODB_URI"])
+    ids = [d["_id"] for d in client[env["MONGODB_DB"]]["candles"].find({}, {"_id": 1})]
+    client.close()
+    assert len(ids) == len(set(ids)) == len(expected)
+
+
+def test_rq_info_shows_the_queue_and_the_worker(stack, env):
+    info = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "info", "--url", env["REDIS_URL"]],
+        capture_output=True, text=True, timeout=60,
+    )
+    if info.returncode != 0:  # older entry point name
+        info = subprocess.run(["rq", "info", "--url", env["REDIS_URL"]],
+                              capture_output=True, text=True, timeout=60)
+    assert info.returncode == 0, info.stderr
+    assert "cl3-ingest" in info.stdout
+    assert "1 workers" in info.stdout or "1 worker" in info.stdout

@@ -21,6 +21,7 @@ from pymongo import MongoClient
 
 from chalicelib.factory import create_app
 from chalicelib.runtime import Runtime
+from cl3_cli.processes import free_port
 from cl3_cli.services import LocalServices
 from cl3_common.settings import Settings
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange
@@ -32,20 +33,27 @@ TEST_REDIS_DB = 13
 
 
 @pytest.fixture(scope="session")
-def services() -> Iterator[tuple[str, str]]:
-    """(redis base URL without db, mongodb URI) of live servers."""
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(redis base URL without db, mongodb URI) of live servers.
+
+    Each test session gets a private Redis (tests flush it), while the MongoDB wire server is
+    shared on a fixed port (every test uses a database of its own).
+    """
     redis_url, mongo_uri = os.environ.get("REDIS_URL"), os.environ.get("MONGODB_URI")
     if redis_url and mongo_uri:
         yield redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url, mongo_uri
         return
-    local = LocalServices(
-        ROOT / ".cl3" / "test", redis_port=16379, mongo_port=37017, tools_dir=ROOT / ".cl3" / "tools"
-    )
-    started = not all(local.status().values())
-    local.up(log=lambda m: None)
-    yield f"redis://127.0.0.1:{local.redis_port}", local.mongodb_uri
-    if started:
-        local.down(log=lambda m: None)
+    tools = ROOT / ".cl3" / "tools"
+    mongo = LocalServices(ROOT / ".cl3" / "test", mongo_port=37017, tools_dir=tools)
+    started_mongo = not mongo.status()["mongo"]
+    mongo.up(log=lambda m: None, which=("mongo",))
+    private = LocalServices(tmp_path_factory.mktemp("redis"), redis_port=free_port())
+    private.up(log=lambda m: None, which=("redis",))
+    yield private.redis_url.rsplit("/", 1)[0], mongo.mongodb_uri
+    private.down(log=lambda m: None, which=("redis",))
+    # On a developer machine the shared server stays up for the next run (and parallel ones).
+    if started_mongo and os.environ.get("CI"):
+        mongo.down(log=lambda m: None, which=("mongo",))
 
 
 @pytest.fixture
@@ -101,6 +109,7 @@ def env(
         "MONGODB_URI": services[1],
         "MONGODB_DB": mongo_db_name,
         "BINANCE_BASE_URL": exchange.url,
+        "BINANCE_ARCHIVE_URL": exchange.url,
         "SUPABASE_JWT_SECRET": TEST_SECRET,
         "FETCH_CONCURRENCY": "4",
     }

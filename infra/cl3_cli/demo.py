@@ -42,6 +42,7 @@ def run_demo(home: Path, *, days: int, symbol: str, interval: str) -> int:
             "MONGODB_URI": os.environ.get("MONGODB_URI", services.mongodb_uri),
             "MONGODB_DB": os.environ.get("MONGODB_DB", "cl3"),
             "BINANCE_BASE_URL": exchange.url,
+            "BINANCE_ARCHIVE_URL": exchange.url,
             "SUPABASE_JWT_SECRET": secret,
         }
         env.pop("SUPABASE_URL", None)

@@ -47,21 +47,25 @@ class LocalServices:
         return cls(home, redis_port or 6379, mongo_port or 27017)
 
     # -- lifecycle --------------------------------------------------------------------------
-    def up(self, log=print) -> None:  # type: ignore[no-untyped-def]
+    def up(self, log=print, which: tuple[str, ...] = ("redis", "mongo")) -> None:  # type: ignore[no-untyped-def]
         self.home.mkdir(parents=True, exist_ok=True)
-        if port_open(self.redis_port):
+        if "redis" not in which:
+            pass
+        elif port_open(self.redis_port):
             log(f"redis: already answering on 127.0.0.1:{self.redis_port}")
         else:
             self._start_redis()
             log(f"redis: started on 127.0.0.1:{self.redis_port}")
-        if port_open(self.mongo_port):
+        if "mongo" not in which:
+            pass
+        elif port_open(self.mongo_port):
             log(f"mongodb: already answering on 127.0.0.1:{self.mongo_port}")
         else:
             kind = self._start_mongo(log)
             log(f"mongodb: {kind} started on 127.0.0.1:{self.mongo_port}")
 
-    def down(self, log=print) -> None:  # type: ignore[no-untyped-def]
-        for name in ("redis", "mongo"):
+    def down(self, log=print, which: tuple[str, ...] = ("redis", "mongo")) -> None:  # type: ignore[no-untyped-def]
+        for name in which:
             pidfile = self.home / "run" / f"{name}.pid"
             if not pidfile.exists():
                 continue

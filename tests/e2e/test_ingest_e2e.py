@@ -17,8 +17,10 @@ from tests.helpers import wait_until
 
 pytestmark = pytest.mark.e2e
 
-START_MS = 1_679_529_600_000  # 2023-03-23T00:00:00Z
-END_MS = 1_679_788_800_000  # 2023-03-26T00:00:00Z: three days of 1m, across a known exchange gap
+# 2023-03-23T00:30Z .. 2023-03-25T22:30Z of 1m: REST pages for the partial days, the archive
+# for the whole day between them, across a known exchange gap.
+START_MS = 1_679_531_400_000
+END_MS = 1_679_783_400_000
 GAP_START_MS, GAP_END_MS = 1_679_661_600_000, 1_679_666_400_000  # 2023-03-24 12:40 .. 14:00
 
 
@@ -35,34 +37,37 @@ def stack(env, tmp_path: Path):
 
 def _fetch_and_follow(http: requests.Session, base: str) -> tuple[str, list[int], dict]:
     answer = http.post(f"{base}/api/market-data/fetch", json={
-        "symbol": "BTCUSDT", "interval": "1m", "start": START_MS, "end": "2023-03-26T00:00:00Z"})
+        "symbol": "BTCUSDT", "interval": "1m", "start": START_MS, "end": "2023-03-25T22:30:00Z"})
     assert answer.status_code == 202, answer.text
     task_id = answer.json()["task_id"]
     seen: list[int] = []
 
     def finished() -> dict | None:
-        progress = http.get(f"{base}/api/task/{task_id}/progress").json()
+        response = http.get(f"{base}/api/task/{task_id}/progress")
+        assert response.status_code == 200, response.text
+        progress = response.json()
         seen.append(progress["progress"])
         return progress if progress["status"] in ("finished", "failed") else None
 
-    final = wait_until(finished, timeout_s=120, interval_s=0.02)
+    final = wait_until(finished, timeout_s=120, interval_s=0.05)
     return task_id, seen, final
 
 
 def test_fetch_stores_exactly_what_the_exchange_served(stack, env, token):
     base, logs = stack
     http = requests.Session()
-    http.headers["Authorization"] = f"Bearer {token()}"
+    http.headers["Authorization"] = "Bearer " + token(tier="enterprise")
 
     task_id, seen, final = _fetch_and_follow(http, base)
     assert final["status"] == "finished", (logs / "worker.log").read_text()[-3000:]
     assert seen == sorted(seen) and seen[-1] == 100
-    assert final["pages_done"] == final["pages_total"] == 5
+    assert final["pages_done"] == final["pages_total"] == 5  # 2 + 2 REST pages, 1 archive day
 
     expected = expected_klines("BTCUSDT", "1m", START_MS, END_MS - 1, now_ms=END_MS + 10**9)
-    assert len(expected) == 3 * 1440 - 80  # the exchange's own 80-minute gap
+    assert len(expected) == (END_MS - START_MS) // 60_000 - 80  # the exchange's own 80-min gap
     result = http.get(f"{base}/api/task/{task_id}/result").json()
     assert result["type"] == "fetch"
+    assert (result["rest_pages"], result["archive_files"]) == (4, 1)
     assert result["candles_written"] == result["candles_in_range"] == len(expected)
     assert result["gaps"] == [{"start": GAP_START_MS, "end": GAP_END_MS, "missing": 80}]
 

@@ -23,6 +23,7 @@ from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings
 from cl3_common.store import CandleStore, SeriesStore, TaskStore, connect_mongo
 from cl3_common.tasks import TaskRecorder
+from cl3_worker.archive import ArchiveClient
 
 
 @dataclass
@@ -34,6 +35,7 @@ class WorkerContext:
     series: SeriesStore
     recorder: TaskRecorder
     exchange: BinanceClient
+    archive: ArchiveClient | None
     clock: Callable[[], float]
     sleep: Callable[[float], None]
 
@@ -63,6 +65,11 @@ class WorkerContext:
         exchange = BinanceClient(
             settings.BINANCE_BASE_URL, session, gate=gate, clock=clock, sleep=sleep
         )
+        archive = (
+            ArchiveClient(settings.BINANCE_ARCHIVE_URL, session, sleep=sleep)
+            if settings.ARCHIVE_BACKFILL
+            else None
+        )
         candles = CandleStore(db)
         candles.ensure_indexes()
         return cls(
@@ -73,6 +80,7 @@ class WorkerContext:
             series=SeriesStore(db, clock_ms),
             recorder=TaskRecorder(r, ProgressStore(r, clock_ms), TaskStore(db, clock_ms)),
             exchange=exchange,
+            archive=archive,
             clock=clock,
             sleep=sleep,
         )

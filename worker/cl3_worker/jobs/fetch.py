@@ -50,6 +50,7 @@ def run_fetch(
         ctx.candles,
         concurrency=ctx.settings.FETCH_CONCURRENCY,
         clock_ms=lambda: int(ctx.clock() * 1000),
+        archive=ctx.archive,
     )
     try:
         report = pager.run(symbol, interval, start_ms, end_ms, on_progress)
@@ -77,6 +78,8 @@ def run_fetch(
         "candles_in_range": in_range,
         "pages": report.pages_total,
         "pages_skipped": report.pages_skipped,
+        "rest_pages": report.rest_pages,
+        "archive_files": report.archive_files,
         "gaps": gaps,
         "duration_s": round(time.monotonic() - began, 3),
     }

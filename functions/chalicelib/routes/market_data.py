@@ -21,6 +21,7 @@ from chalicelib.validation import (
 )
 from cl3_common.auth import Principal
 from cl3_common.errors import Forbidden, InvalidRange, InvalidRequest, SubscriptionRequired
+from cl3_common.intervals import count_candles, next_open
 from cl3_common.store.candles import API_FIELDS, doc_to_api
 from cl3_common.tasks import TaskType
 from cl3_common.tiers import Entitlements
@@ -68,6 +69,28 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
         )
         rt.series.track(symbol, interval, first_ms=start_ms)
         return accepted(task_id)
+
+    @router.route("/api/market-data/coverage")
+    def coverage(user: Principal) -> dict[str, Any]:
+        rt = router.runtime
+        q = router.query()
+        unknown = set(q) - {"symbol", "interval"}
+        if unknown:
+            raise InvalidRequest(f"unknown query parameters: {', '.join(sorted(unknown))}")
+        symbol = parse_symbol(q["symbol"]) if "symbol" in q else None
+        interval = parse_interval(q["interval"]) if "interval" in q else None
+        series = []
+        for sym, iv in rt.candles.series_keys(symbol, interval):
+            bounds = rt.candles.bounds(sym, iv)
+            if bounds is None:
+                continue
+            first, last, count = bounds
+            expected = count_candles(first, next_open(last, iv), iv)
+            series.append({
+                "symbol": sym, "interval": iv, "first_open_time": first, "last_open_time": last,
+                "count": count, "expected": expected, "missing": expected - count,
+            })  # fmt: skip
+        return {"series": series}
 
     @router.route("/api/market-data/{symbol}/{interval}")
     def candles(user: Principal, symbol: str, interval: str) -> Response:

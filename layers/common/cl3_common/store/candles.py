@@ -130,3 +130,29 @@ class CandleStore:
         }
         with mongo_errors_translated():
             return int(self._col.count_documents(query))
+
+    def series_keys(self, symbol: str | None = None, interval: str | None = None) -> list[tuple[str, str]]:
+        match: dict[str, Any] = {}
+        if symbol:
+            match["symbol"] = symbol
+        if interval:
+            match["interval"] = interval
+        pipeline = [
+            {"$match": match},
+            {"$group": {"_id": {"symbol": "$symbol", "interval": "$interval"}}},
+        ]
+        with mongo_errors_translated():
+            groups = list(self._col.aggregate(pipeline))
+        return sorted((g["_id"]["symbol"], g["_id"]["interval"]) for g in groups)
+
+    def bounds(self, symbol: str, interval: str) -> tuple[int, int, int] | None:
+        """(first open ms, last open ms, count) of a stored series, None when empty."""
+        query = {"symbol": symbol, "interval": interval}
+        with mongo_errors_translated():
+            first = self._col.find_one(query, {"open_time": 1}, sort=[("open_time", 1)])
+            if first is None:
+                return None
+            last = self._col.find_one(query, {"open_time": 1}, sort=[("open_time", -1)])
+            count = self._col.count_documents(query)
+        assert last is not None
+        return dt_to_ms(first["open_time"]), dt_to_ms(last["open_time"]), int(count)

@@ -1,7 +1,7 @@
 # Everyday commands. Each target installs what it needs, so both work on a fresh machine.
 PYTHON ?= python3
 
-.PHONY: install demo test test-fast lint format bench services-up services-down
+.PHONY: install demo test test-fast lint format package services-up services-down
 
 install:
 	$(PYTHON) -m pip install --quiet --upgrade pip
@@ -26,6 +26,10 @@ lint:
 format:
 	ruff check --fix .
 	ruff format .
+
+# The layers/common Lambda layer zip and `chalice package --pkg-format terraform` (infra/out/).
+package: install
+	$(PYTHON) -m cl3_cli package
 
 services-up:
 	$(PYTHON) -m cl3_cli services up

@@ -7,13 +7,15 @@ from collections.abc import Callable
 
 from chalice import Chalice
 
+from chalicelib.routes.exports import export_routes
 from chalicelib.routes.health import health_routes
 from chalicelib.routes.market_data import market_data_routes
 from chalicelib.routes.symbols import symbol_routes
 from chalicelib.routes.tasks import task_routes
 from chalicelib.runtime import Runtime, RuntimeProvider
+from chalicelib.scheduled import blueprint as scheduled_blueprint
 
-ROUTE_GROUPS = (health_routes, market_data_routes, task_routes, symbol_routes)
+ROUTE_GROUPS = (health_routes, market_data_routes, task_routes, symbol_routes, export_routes)
 
 
 def create_app(runtime_factory: Callable[[], Runtime] = Runtime.from_env) -> Chalice:
@@ -24,4 +26,6 @@ def create_app(runtime_factory: Callable[[], Runtime] = Runtime.from_env) -> Cha
     app.runtime_provider = provider  # type: ignore[attr-defined]
     for group in ROUTE_GROUPS:
         app.register_blueprint(group(provider).blueprint)
+    # The scheduled refresh; its rate is REFRESH_INTERVAL_MINUTES (default 15) at import time.
+    app.register_blueprint(scheduled_blueprint)
     return app

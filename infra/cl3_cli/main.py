@@ -130,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttl", type=int, default=3600)
     p.set_defaults(func=cmd_token)
 
+    from cl3_cli.package import cmd_package
+
+    p = sub.add_parser("package", help="build the Lambda layer zip and the Terraform of the app")
+    p.add_argument("--out", help="output directory (default: infra/out)")
+    p.add_argument("--no-deps", action="store_true", help="pack cl3_common without dependencies")
+    p.add_argument("--stage", default="dev", help="the Chalice stage to package")
+    p.set_defaults(func=cmd_package)
+
     p = sub.add_parser("demo", help="the whole path, offline, on the embedded sandbox")
     p.add_argument("--symbol", default="BTCUSDT")
     p.add_argument("--interval", default="1h")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
     TIER_LIMITS: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Pages of klines a fetch job keeps in flight; the shared weight budget still paces them.
     FETCH_CONCURRENCY: int = Field(default=8, ge=1, le=64)
+    # Whole past days and months come from the public archive (zips) instead of REST pages.
+    ARCHIVE_BACKFILL: bool = True
     JOB_TIMEOUT_S: int = Field(default=6 * 3600, ge=10)
 
     @field_validator("TIER_LIMITS", mode="before")
@@ -68,14 +71,19 @@ class Settings(BaseSettings):
         return f"{self.SUPABASE_URL}/auth/v1" if self.SUPABASE_URL else None
 
     @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_other_sources):  # type: ignore[no-untyped-def, override]
+        # One way in: from_env hands over the environment explicitly, so a test's mapping is
+        # never mixed with the process environment.
+        return (init_settings,)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings; a missing or bad value raises SettingsError naming the variable."""
+        from cl3_common.ssm import environ_with_ssm  # secrets from SSM when SSM_PREFIX is set
+
+        source = environ_with_ssm(dict(os.environ) if environ is None else environ) or {}
         try:
-            if environ is None:
-                return cls()
-            return cls.model_validate(
-                {k: v for k, v in environ.items() if k in cls.model_fields}
-            )
+            return cls.model_validate({k: v for k, v in source.items() if k in cls.model_fields})
         except ValidationError as e:
             problems = []
             for err in e.errors():

@@ -33,7 +33,8 @@ class JobContract:
 
 CONTRACTS: dict[TaskType, JobContract] = {
     TaskType.FETCH: JobContract(QUEUE_INGEST, "cl3_worker.jobs.fetch.fetch_klines", 6 * 3600, 2),
-    TaskType.REFRESH: JobContract(QUEUE_INGEST, "cl3_worker.jobs.fetch.fetch_klines", 3600, 2),
+    # Incremental: [newest stored candle, now) of a tracked series (see cl3_common.refresh).
+    TaskType.REFRESH: JobContract(QUEUE_INGEST, "cl3_worker.jobs.refresh.refresh_series", 3600, 2),
     TaskType.ANALYZE: JobContract(
         QUEUE_ANALYTICS, "cl3_worker.jobs.analyze.analyze_series", 1800, 1
     ),

@@ -1,0 +1,162 @@
+"""POST /api/market-data/export (enterprise) and the export job, against moto's S3 server."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+
+import pyarrow.parquet as pq
+import pytest
+import requests
+from rq import Queue
+
+from cl3_common.progress import ProgressStore
+from cl3_common.settings import Settings
+from cl3_common.store import TaskStore
+from cl3_common.store.candles import API_FIELDS
+from cl3_common.tasks.contracts import QUEUE_EXPORT
+from cl3_worker.context import WorkerContext
+from cl3_worker.jobs.export import run_export
+
+HOUR_MS = 3_600_000
+FIRST_OPEN = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+START, END = FIRST_OPEN + 6 * HOUR_MS, FIRST_OPEN + 30 * HOUR_MS  # 24 of the 48 stored candles
+
+
+def _post(api, headers, body):
+    return api.http.post("/api/market-data/export", headers=headers, body=json.dumps(body))
+
+
+def _body(**over):
+    return {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END,
+            "format": "csv", **over}  # fmt: skip
+
+
+def _error(response) -> dict:
+    body = json.loads(response.body)
+    assert set(body) == {"error"} and body["error"]["message"]
+    return body["error"]
+
+
+@pytest.fixture
+def stored(seed_candles) -> list[int]:
+    return seed_candles("BTCUSDT", "1h", FIRST_OPEN + 47 * HOUR_MS, count=48)
+
+
+@pytest.fixture
+def export_env(env, aws_env, bucket) -> dict[str, str]:
+    env.update(aws_env, EXPORT_BUCKET=bucket)  # seen by run_worker_burst's worker process
+    return env
+
+
+def test_enterprise_export_to_s3_downloads_the_right_rows_as_csv(
+    api, auth_headers, stored, export_env, run_worker_burst, redis_client
+):
+    headers = auth_headers("ent-1", tier="enterprise")
+    answer = _post(api, headers, _body(start="2024-01-01T06:00:00Z"))
+    assert answer.status_code == 202, answer.body
+    task_id = json.loads(answer.body)["task_id"]
+    assert Queue(QUEUE_EXPORT, connection=redis_client).job_ids == [task_id]
+    assert json.loads(_post(api, headers, _body()).body)["task_id"] == task_id  # same request
+
+    done = run_worker_burst(QUEUE_EXPORT)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    progress = json.loads(api.http.get(f"/api/task/{task_id}/progress", headers=headers).body)
+    assert progress["status"] == "finished" and progress["progress"] == 100, progress
+    result = json.loads(api.http.get(f"/api/task/{task_id}/result", headers=headers).body)
+    assert result["type"] == "export" and result["format"] == "csv"
+    assert result["bucket"] == export_env["EXPORT_BUCKET"] and result["rows"] == 24
+    assert result["key"].startswith("exports/BTCUSDT/1h/") and result["key"].endswith(".csv")
+
+    download = requests.get(result["url"], timeout=10)
+    assert download.status_code == 200
+    rows = list(csv.reader(io.StringIO(download.text)))
+    assert rows[0] == list(API_FIELDS)
+    assert [int(r[0]) for r in rows[1:]] == [t for t in stored if START <= t < END]
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert float(first["close"]) == 106.0 and int(first["trades"]) == 42
+    assert int(first["close_time"]) == START + HOUR_MS - 1
+
+
+def _worker_ctx(env: dict[str, str]) -> WorkerContext:
+    return WorkerContext.build(Settings.from_env(env))
+
+
+def _new_task(ctx: WorkerContext, params: dict) -> str:
+    task_id = uuid.uuid4().hex
+    TaskStore(ctx.db, lambda: 0).create(task_id, owner="ent-1", task_type="export", params=params)
+    ProgressStore(ctx.redis, lambda: 0).create(task_id, task_type="export", owner="ent-1")
+    return task_id
+
+
+def test_parquet_export_holds_the_same_rows(stored, export_env):
+    ctx = _worker_ctx(export_env)
+    task_id = _new_task(ctx, {})
+    result = run_export(ctx, task_id, "BTCUSDT", "1h", START, END, "parquet")
+
+    table = pq.read_table(io.BytesIO(requests.get(result["url"], timeout=10).content))
+    assert table.column_names == list(API_FIELDS) and table.num_rows == result["rows"] == 24
+    assert table.column("open_time").to_pylist() == [t for t in stored if START <= t < END]
+    assert table.schema.metadata[b"symbol"] == b"BTCUSDT"
+    assert ctx.db["tasks"].find_one({"_id": task_id})["result"]["key"] == result["key"]
+
+
+def test_an_empty_range_exports_a_header_only_csv(stored, export_env):
+    ctx = _worker_ctx(export_env)
+    result = run_export(ctx, _new_task(ctx, {}), "ETHUSDT", "1h", START, END, "csv")
+    assert result["rows"] == 0
+    assert requests.get(result["url"], timeout=10).text == ",".join(API_FIELDS) + "\n"
+
+
+def test_a_missing_bucket_fails_the_task_with_a_clear_error(stored, export_env):
+    ctx = _worker_ctx({**export_env, "EXPORT_BUCKET": "no-such-bucket-cl3"})
+    task_id = _new_task(ctx, {})
+    outcome = run_export(ctx, task_id, "BTCUSDT", "1h", START, END, "csv")
+    assert outcome["status"] == "failed" and "NoSuchBucket" in outcome["error"]
+    doc = ctx.db["tasks"].find_one({"_id": task_id})
+    assert doc["status"] == "failed" and doc["error"]["code"] == "export_failed"
+    assert "no-such-bucket-cl3" in doc["error"]["message"]
+
+
+@pytest.mark.parametrize("tier", ["pro", "free"])
+def test_non_enterprise_plans_get_403_and_nothing_is_enqueued(
+    api, auth_headers, redis_client, tier
+):
+    response = _post(api, auth_headers(tier=tier), _body())
+    assert response.status_code == 403
+    assert _error(response)["code"] == "subscription_required"
+    assert Queue(QUEUE_EXPORT, connection=redis_client).count == 0
+
+
+@pytest.mark.parametrize(
+    ("over", "code"),
+    [
+        ({"format": "xlsx"}, "invalid_request"),
+        ({"format": None}, "invalid_request"),
+        ({"end": None}, "invalid_request"),
+        ({"start": "yesterday"}, "invalid_request"),
+        ({"start": END, "end": START}, "invalid_range"),
+        ({"symbol": "btc-usdt"}, "invalid_symbol"),
+        ({"interval": "7m"}, "invalid_interval"),
+        ({"compress": True}, "invalid_request"),
+    ],
+)
+def test_bad_export_requests_get_400(api, auth_headers, redis_client, over, code):
+    body = {k: v for k, v in _body(**over).items() if v is not None}
+    response = _post(api, auth_headers(tier="enterprise"), body)
+    assert response.status_code == 400, response.body
+    assert _error(response)["code"] == code
+    assert Queue(QUEUE_EXPORT, connection=redis_client).count == 0
+
+
+def test_export_without_a_token_is_401(api):
+    response = api.http.post(
+        "/api/market-data/export",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(_body()),
+    )
+    assert response.status_code == 401
+    assert _error(response)["code"] == "unauthorized"

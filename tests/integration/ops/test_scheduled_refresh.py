@@ -1,0 +1,159 @@
+"""The scheduled refresh through chalice.test.Client: one unique refresh per stale series."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from rq import Queue
+from rq.job import Job, JobStatus
+
+from chalicelib.factory import create_app
+from chalicelib.runtime import Runtime
+from chalicelib.scheduled import REFRESH_FUNCTION_NAME
+from cl3_common.intervals import add_candles, align_down
+from cl3_common.refresh import enqueue_refresh, is_stale, refresh_job_id
+from cl3_common.settings import Settings
+from cl3_common.tasks.contracts import CONTRACTS, QUEUE_INGEST, TaskType
+
+HOUR_MS = 3_600_000
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def frozen_now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@pytest.fixture
+def scheduled_app(settings: Settings, frozen_now_ms: int) -> Iterator[Client]:
+    runtime = Runtime.from_settings(settings, clock=lambda: frozen_now_ms / 1000)
+    with Client(create_app(lambda: runtime)) as client:
+        yield client
+    runtime.mongo.close()
+
+
+@pytest.fixture
+def tracked(runtime: Runtime, seed_candles: Any, frozen_now_ms: int) -> dict[str, list[str]]:
+    """Two stale series, one fresh, one tracked without candles, one stale but untracked."""
+    now = frozen_now_ms
+    last_closed_1h = align_down(now, "1h") - HOUR_MS
+    seed_candles("BTCUSDT", "1h", last_closed_1h - 5 * HOUR_MS)  # 5 closed candles missing
+    seed_candles("BNBUSDT", "1d", align_down(now, "1d") - 3 * 24 * HOUR_MS)
+    seed_candles("ETHUSDT", "1h", last_closed_1h)  # the newest closed candle is stored
+    seed_candles("XRPUSDT", "1h", last_closed_1h - 10 * HOUR_MS)  # stale, never tracked
+    for symbol, interval in (("BTCUSDT", "1h"), ("BNBUSDT", "1d"), ("ETHUSDT", "1h"),
+                             ("SOLUSDT", "1h")):  # fmt: skip
+        runtime.series.track(symbol, interval, first_ms=now - 30 * 24 * HOUR_MS)
+    return {
+        "stale": [refresh_job_id("BTCUSDT", "1h"), refresh_job_id("BNBUSDT", "1d")],
+        "fresh": ["ETHUSDT 1h"],
+        "empty": ["SOLUSDT 1h"],
+    }
+
+
+def _invoke(client: Client) -> dict[str, Any]:
+    event = client.events.generate_cw_event(
+        source="aws.events",
+        detail_type="Scheduled Event",
+        detail={},
+        resources=["arn:aws:events:us-east-1:123456789012:rule/refresh_tracked_series-event"],
+    )
+    response = client.lambda_.invoke(REFRESH_FUNCTION_NAME, event)
+    return response.payload
+
+
+def test_staleness_is_one_interval_past_the_newest_candle():
+    opened = 1_700_000_000_000 - 1_700_000_000_000 % HOUR_MS
+    assert not is_stale(opened, "1h", opened + 2 * HOUR_MS - 1)
+    assert is_stale(opened, "1h", opened + 2 * HOUR_MS)
+    assert not is_stale(None, "1h", opened + 100 * HOUR_MS)
+    jan = 1_704_067_200_000  # 2024-01-01: a 1M candle; February's closes on 2024-03-01
+    assert not is_stale(jan, "1M", add_candles(jan, "1M", 2) - 1)
+    assert is_stale(jan, "1M", add_candles(jan, "1M", 2))
+
+
+def test_one_refresh_per_stale_series_and_none_extra_when_invoked_twice(
+    scheduled_app, tracked, redis_client
+):
+    queue = Queue(QUEUE_INGEST, connection=redis_client)
+
+    first = _invoke(scheduled_app)
+    assert sorted(queue.job_ids) == sorted(tracked["stale"])
+    assert sorted(first["enqueued"]) == ["BNBUSDT 1d", "BTCUSDT 1h"]
+    assert first["fresh"] == tracked["fresh"] and first["empty"] == tracked["empty"]
+    assert first["checked"] == 4
+
+    job = Job.fetch(refresh_job_id("BTCUSDT", "1h"), connection=redis_client)
+    assert job.func_name == CONTRACTS[TaskType.REFRESH].func
+    assert job.kwargs == {"symbol": "BTCUSDT", "interval": "1h"}
+    assert job.meta["type"] == "refresh"
+
+    second = _invoke(scheduled_app)
+    assert second["enqueued"] == [] and sorted(second["pending"]) == ["BNBUSDT 1d", "BTCUSDT 1h"]
+    assert sorted(queue.job_ids) == sorted(tracked["stale"])  # still exactly one per series
+
+
+def test_refresh_jobs_bring_series_up_to_date(
+    scheduled_app, tracked, redis_client, mongo_db, run_worker_burst, frozen_now_ms
+):
+    _invoke(scheduled_app)
+    done = run_worker_burst(QUEUE_INGEST)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    newest = mongo_db["candles"].find_one(
+        {"symbol": "BTCUSDT", "interval": "1h"}, sort=[("open_time", -1)]
+    )
+    last_closed = align_down(int(time.time() * 1000), "1h") - HOUR_MS
+    assert int(newest["open_time"].timestamp() * 1000) >= min(
+        last_closed, align_down(frozen_now_ms, "1h") - HOUR_MS
+    )
+    task = mongo_db["tasks"].find_one({"_id": refresh_job_id("BTCUSDT", "1h")})
+    assert task["status"] == "finished" and task["owner"] == "system:scheduler"
+    assert task["type"] == "refresh" and task["result"]["candles_written"] >= 5
+    assert task["params"]["start_ms"] == align_down(frozen_now_ms, "1h") - 6 * HOUR_MS
+
+    # Fresh now: the next scheduled run enqueues nothing.
+    again = _invoke(scheduled_app)
+    assert again["enqueued"] == [] and "BTCUSDT 1h" in again["fresh"]
+    assert Queue(QUEUE_INGEST, connection=redis_client).count == 0
+
+
+def test_a_finished_refresh_does_not_block_the_next_one(redis_client):
+    job_id = refresh_job_id("BTCUSDT", "1h")
+    assert enqueue_refresh(redis_client, "BTCUSDT", "1h") is True
+    assert enqueue_refresh(redis_client, "BTCUSDT", "1h") is False  # pending: refused by RQ
+
+    job = Job.fetch(job_id, connection=redis_client)
+    queue = Queue(QUEUE_INGEST, connection=redis_client)
+    queue.remove(job_id)
+    job.set_status(JobStatus.FAILED)
+    assert enqueue_refresh(redis_client, "BTCUSDT", "1h") is True  # the failed one is replaced
+    assert queue.job_ids == [job_id]
+    assert Job.fetch(job_id, connection=redis_client).get_status() == "queued"
+
+
+def test_the_lambda_handler_works_without_app_py(env, tracked, redis_client):
+    """In AWS the rule invokes `chalicelib.scheduled.refresh_tracked_series` on its own."""
+    code = (
+        "import json; from chalicelib.scheduled import refresh_tracked_series as handler; "
+        "print(json.dumps(handler({'detail-type': 'Scheduled Event', 'source': 'aws.events', "
+        "'detail': {}, 'resources': [], 'time': '2024-01-01T00:00:00Z', 'region': 'us-east-1', "
+        "'account': '1', 'id': 'x', 'version': '0'}, None)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT / "functions", env={**os.environ, **env},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(report["enqueued"]) == ["BNBUSDT 1d", "BTCUSDT 1h"]
+    assert Queue(QUEUE_INGEST, connection=redis_client).count == 2

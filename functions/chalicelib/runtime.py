@@ -11,14 +11,18 @@ import redis
 import requests
 from pymongo import MongoClient
 
-from cl3_common.auth import Authenticator, AuthCache, TokenVerifier
-from cl3_common.auth.authenticator import ClaimTierResolver
-from cl3_common.auth.verifier import SecretKeySource
+from cl3_common.auth import AuthCache, Authenticator, TokenVerifier
+from cl3_common.auth.authenticator import RemoteSessionCheck
+from cl3_common.auth.jwks import JwksKeySource, jwks_url
+from cl3_common.auth.remote import SupabaseUserCheck
+from cl3_common.auth.subscriptions import SubscriptionTable, SupabaseTierResolver
+from cl3_common.auth.verifier import KeySource, SecretKeySource
 from cl3_common.exchange import BinanceClient, RedisWeightGate, WeightBudget
 from cl3_common.exchange.catalog import SymbolCatalog
 from cl3_common.progress import ProgressStore
+from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
-from cl3_common.settings import Settings
+from cl3_common.settings import Settings, SettingsError
 from cl3_common.store import CandleStore, SeriesStore, TaskStore, connect_mongo
 from cl3_common.tasks import TaskRecorder, TaskService
 from cl3_common.tiers import Entitlements, build_entitlements
@@ -36,6 +40,7 @@ class Runtime:
     series: SeriesStore
     entitlements: dict[str, Entitlements]
     clock: Callable[[], float]
+    rate_limiter: RateLimiter | None = None
 
     @classmethod
     def from_settings(
@@ -45,6 +50,7 @@ class Runtime:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         http: requests.Session | None = None,
+        supabase_http: requests.Session | None = None,
     ) -> Runtime:
         settings.require_token_verification()
         r = connect_redis(settings.REDIS_URL)
@@ -55,17 +61,8 @@ class Runtime:
             return int(clock() * 1000)
 
         session = http or requests.Session()
-        verifier = TokenVerifier(
-            _key_source(settings),
-            audience=settings.SUPABASE_JWT_AUDIENCE,
-            issuer=settings.supabase_issuer,
-            clock=clock,
-        )
-        authenticator = Authenticator(
-            verifier,
-            AuthCache(r, clock, ttl_s=settings.AUTH_CACHE_TTL),
-            ClaimTierResolver(),
-            clock=clock,
+        authenticator = _authenticator(
+            settings, r, supabase_http or requests.Session(), clock=clock, sleep=sleep
         )
         # The API only asks the exchange for its symbol list; it paces through the same budget.
         gate = RedisWeightGate(r, WeightBudget(), clock=clock, sleep=sleep, max_ban_wait_s=0)
@@ -86,6 +83,7 @@ class Runtime:
             series=SeriesStore(db, clock_ms),
             entitlements=build_entitlements(settings.TIER_LIMITS),
             clock=clock,
+            rate_limiter=RateLimiter(r, clock),
         )
 
     @classmethod
@@ -93,10 +91,61 @@ class Runtime:
         return cls.from_settings(Settings.from_env())
 
 
-def _key_source(settings: Settings) -> SecretKeySource:
+def _authenticator(
+    settings: Settings,
+    r: redis.Redis,
+    session: requests.Session,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> Authenticator:
+    """SPEC section 4: key source, claim checks, optional remote check, tier chain, cache."""
+    verifier = TokenVerifier(
+        _key_source(settings, session, clock=clock, sleep=sleep),
+        audience=settings.SUPABASE_JWT_AUDIENCE,
+        issuer=settings.supabase_issuer,
+        clock=clock,
+    )
+    table = None
+    if settings.SUPABASE_SERVICE_KEY:
+        url = _require_url(settings, "SUPABASE_SERVICE_KEY")
+        table = SubscriptionTable(url, settings.SUPABASE_SERVICE_KEY, session, sleep=sleep)
+    remote: RemoteSessionCheck | None = None
+    if settings.SUPABASE_VERIFY_REMOTE:
+        url = _require_url(settings, "SUPABASE_VERIFY_REMOTE")
+        if not settings.SUPABASE_ANON_KEY:
+            raise SettingsError(
+                "invalid configuration: SUPABASE_VERIFY_REMOTE=true needs SUPABASE_ANON_KEY "
+                "(sent as the apikey of GET /auth/v1/user)"
+            )
+        remote = SupabaseUserCheck(url, settings.SUPABASE_ANON_KEY, session, sleep=sleep)
+    return Authenticator(
+        verifier,
+        AuthCache(r, clock, ttl_s=settings.AUTH_CACHE_TTL),
+        SupabaseTierResolver(table),
+        remote_check=remote,
+        clock=clock,
+    )
+
+
+def _key_source(
+    settings: Settings,
+    session: requests.Session,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> KeySource:
+    """HS256 with the legacy secret when it is set; otherwise the project's JWKS."""
     if settings.SUPABASE_JWT_SECRET:
         return SecretKeySource(settings.SUPABASE_JWT_SECRET)
-    raise NotImplementedError("JWKS verification is configured through SUPABASE_URL")
+    url = _require_url(settings, "JWKS verification")
+    return JwksKeySource(jwks_url(url), session, clock=clock, sleep=sleep)
+
+
+def _require_url(settings: Settings, needed_by: str) -> str:
+    if not settings.SUPABASE_URL:
+        raise SettingsError(f"invalid configuration: SUPABASE_URL is required by {needed_by}")
+    return settings.SUPABASE_URL
 
 
 class RuntimeProvider:

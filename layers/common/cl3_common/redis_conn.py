@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 import redis
 from redis import exceptions as redis_errors
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from cl3_common.errors import Unavailable
 
@@ -14,12 +16,17 @@ KEY_PREFIX = "cl3"
 
 
 def connect_redis(url: str, *, timeout_s: float = 2.0) -> redis.Redis:
-    """A client with short timeouts so an outage becomes a fast 503, not a hung request."""
+    """A client with short timeouts so an outage becomes a fast 503, not a hung request.
+
+    One immediate retry covers a connection the server closed while idle; redis-py's default
+    backoff retries would hold a request for seconds while Redis is down.
+    """
     return redis.Redis.from_url(
         url,
         socket_connect_timeout=timeout_s,
         socket_timeout=max(timeout_s, 5.0),
         health_check_interval=30,
+        retry=Retry(NoBackoff(), 1),
     )
 
 

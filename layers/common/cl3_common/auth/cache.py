@@ -31,20 +31,33 @@ class AuthCache:
             raw = self._redis.get(token_key(token))
         if raw is None:
             return None
-        data = json.loads(raw)
-        if "rejected" in data:
-            return str(data["rejected"])
-        principal = Principal.from_json(data)
-        return principal if principal.exp > self._clock() else None
+        try:
+            data = json.loads(raw)
+            now = self._clock()
+            # Redis expires the key on its own clock; `until` makes the TTL hold on ours too.
+            if float(data.get("until", now + 1)) <= now:
+                return None
+            if "rejected" in data:
+                return str(data["rejected"])
+            principal = Principal.from_json(data)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None  # an unreadable entry is a miss: verify again, never trust it
+        return principal if principal.exp > now else None
 
     def put(self, token: str, principal: Principal) -> None:
-        ttl = min(self._ttl_s, int(principal.exp - self._clock()))
+        now = self._clock()
+        ttl = min(self._ttl_s, int(principal.exp - now))
         if ttl <= 0:
             return
+        value = {**principal.to_json(), "until": now + ttl}
         with redis_errors_translated():
-            self._redis.set(token_key(token), json.dumps(principal.to_json()), ex=ttl)
+            self._redis.set(token_key(token), json.dumps(value), ex=ttl)
 
     def put_rejection(self, token: str, reason: str) -> None:
         """A short negative entry so a bad token cannot make us hammer Supabase."""
         with redis_errors_translated():
-            self._redis.set(token_key(token), json.dumps({"rejected": reason}), ex=NEGATIVE_TTL_S)
+            self._redis.set(
+                token_key(token),
+                json.dumps({"rejected": reason, "until": self._clock() + NEGATIVE_TTL_S}),
+                ex=NEGATIVE_TTL_S,
+            )

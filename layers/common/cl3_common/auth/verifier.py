@@ -1,4 +1,4 @@
-"""JWT verification of Supabase access tokens (HS256 legacy secret; see jwks for ES256/RS256)."""
+"""JWT verification of Supabase access tokens (HS256 legacy secret; `jwks` for ES256/RS256)."""
 
 from __future__ import annotations
 
@@ -74,9 +74,13 @@ class TokenVerifier:
             raise Unauthorized(f"token lacks the {e.claim!r} claim") from e
         except jwt.PyJWTError as e:
             raise Unauthorized("token signature is invalid") from e
-        # pyjwt checks exp against the wall clock; re-check with ours so tests can move time.
-        if int(claims["exp"]) <= self._clock() - self._leeway_s:
+        # pyjwt checks exp/nbf against the wall clock; re-check with ours so tests can move time.
+        now = self._clock()
+        if int(claims["exp"]) <= now - self._leeway_s:
             raise Unauthorized("token expired")
+        nbf = claims.get("nbf")
+        if isinstance(nbf, (int, float)) and nbf > now + self._leeway_s:
+            raise Unauthorized("token not yet valid")
         if claims.get("role") != "authenticated":
             raise Unauthorized("token role is not 'authenticated'")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:

@@ -100,7 +100,10 @@ def exchange(exchange_server: SandboxExchange) -> SandboxExchange:
 
 @pytest.fixture
 def env(
-    redis_url: str, services: tuple[str, str], mongo_db_name: str, exchange: SandboxExchange,
+    redis_url: str,
+    services: tuple[str, str],
+    mongo_db_name: str,
+    exchange: SandboxExchange,
     redis_client: redis.Redis,
 ) -> dict[str, str]:
     """The environment of section 7 for one test (its own Redis db content and Mongo db)."""
@@ -145,7 +148,10 @@ def api(runtime: Runtime) -> Iterator[Client]:
 @pytest.fixture
 def auth_headers(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
     def make(sub: str = "user-1", tier: str | None = "pro", **kw: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(sub, tier, **kw)}", "Content-Type": "application/json"}
+        return {
+            "Authorization": f"Bearer {token(sub, tier, **kw)}",
+            "Content-Type": "application/json",
+        }
 
     return make
 

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 
-def wait_until(predicate: Callable[[], Any], timeout_s: float = 30, interval_s: float = 0.05) -> Any:
+def wait_until(
+    predicate: Callable[[], Any], timeout_s: float = 30, interval_s: float = 0.05
+) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = predicate()

@@ -53,7 +53,14 @@ def run_demo(home: Path, *, days: int, symbol: str, interval: str) -> int:
                 procs.start("worker", "worker")
                 procs.wait_http(f"{api}/health", api_proc)
                 console.print(f"[green]API[/] {api}   [green]exchange[/] {exchange.url}")
-                _run(console, api, mint_token("demo-user", "pro", secret=secret), symbol, interval, days)
+                _run(
+                    console,
+                    api,
+                    mint_token("demo-user", "pro", secret=secret),
+                    symbol,
+                    interval,
+                    days,
+                )
         finally:
             if started_services:
                 services.down(log=lambda m: console.print(f"[dim]{m}[/]"))
@@ -74,8 +81,13 @@ def _run(console: Console, api: str, token: str, symbol: str, interval: str, day
     answer.raise_for_status()
     task_id = answer.json()["task_id"]
     console.print(f"fetch {symbol} {interval}, {days} days: task [cyan]{task_id}[/]")
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-               TextColumn("{task.fields[detail]}"), TimeElapsedColumn())  # fmt: skip
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console) as bar:
         row = bar.add_task("ingest", total=100, detail="")
         while True:

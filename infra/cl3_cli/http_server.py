@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from chalice import Chalice
@@ -18,9 +19,7 @@ from chalice.config import Config
 from chalice.local import ForbiddenError, LocalGateway
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-            404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 422: "Unprocessable Entity",
-            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}  # fmt: skip
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
 class ChaliceWSGI:
@@ -46,7 +45,9 @@ class ChaliceWSGI:
         except ForbiddenError:
             # Unknown route: API Gateway says 403 "Missing Authentication Token"; users of
             # this API get the documented error shape instead.
-            return _json(start_response, 404, "not_found", f"no route for {method} {path.split('?')[0]}")
+            return _json(
+                start_response, 404, "not_found", f"no route for {method} {path.split('?')[0]}"
+            )
         status = int(response["statusCode"])
         raw = response.get("body") or b""
         if response.get("isBase64Encoded"):

@@ -7,6 +7,7 @@ with the Go toolchain and cached under the project's `.cl3/` folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -126,7 +127,9 @@ def ensure_ferretdb(tools: Path, log=print) -> Path:  # type: ignore[no-untyped-
     binary = tools / "bin" / "ferretdb"
     if binary.exists():
         return binary
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    go = shutil.which("go") or (
+        "/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None
+    )
     if not go:
         raise ServiceError("no mongod on PATH and no Go toolchain to build FerretDB")
     log(f"mongodb: building FerretDB {FERRETDB_VERSION} with Go (once, ~3 minutes)...")
@@ -185,7 +188,9 @@ def _spawn(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
-def _wait_for_port(port: int, name: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+def _wait_for_port(
+    port: int, name: str, proc: subprocess.Popen[bytes], timeout_s: float = 30
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if port_open(port):
@@ -207,7 +212,5 @@ def _terminate(pid: int) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.1)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

@@ -36,8 +36,15 @@ def stack(env, tmp_path: Path):
 
 
 def _fetch_and_follow(http: requests.Session, base: str) -> tuple[str, list[int], dict]:
-    answer = http.post(f"{base}/api/market-data/fetch", json={
-        "symbol": "BTCUSDT", "interval": "1m", "start": START_MS, "end": "2023-03-25T22:30:00Z"})
+    answer = http.post(
+        f"{base}/api/market-data/fetch",
+        json={
+            "symbol": "BTCUSDT",
+            "interval": "1m",
+            "start": START_MS,
+            "end": "2023-03-25T22:30:00Z",
+        },
+    )
     assert answer.status_code == 202, answer.text
     task_id = answer.json()["task_id"]
     seen: list[int] = []
@@ -84,10 +91,17 @@ def test_fetch_stores_exactly_what_the_exchange_served(stack, env, token):
     assert len(stored) == len(expected)
     for candle, row in zip(stored, expected, strict=True):
         assert candle == {
-            "open_time": row[0], "open": float(row[1]), "high": float(row[2]),
-            "low": float(row[3]), "close": float(row[4]), "volume": float(row[5]),
-            "close_time": row[6], "quote_volume": float(row[7]), "trades": row[8],
-            "taker_buy_base": float(row[9]), "taker_buy_quote": float(row[10]),
+            "open_time": row[0],
+            "open": float(row[1]),
+            "high": float(row[2]),
+            "low": float(row[3]),
+            "close": float(row[4]),
+            "volume": float(row[5]),
+            "close_time": row[6],
+            "quote_volume": float(row[7]),
+            "trades": row[8],
+            "taker_buy_base": float(row[9]),
+            "taker_buy_quote": float(row[10]),
         }
 
     # Run it again: the same data, nothing new written, nothing duplicated.
@@ -102,11 +116,14 @@ def test_fetch_stores_exactly_what_the_exchange_served(stack, env, token):
 def test_rq_info_shows_the_queue_and_the_worker(stack, env):
     info = subprocess.run(
         [sys.executable, "-m", "rq.cli", "info", "--url", env["REDIS_URL"]],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if info.returncode != 0:  # older entry point name
-        info = subprocess.run(["rq", "info", "--url", env["REDIS_URL"]],
-                              capture_output=True, text=True, timeout=60)
+        info = subprocess.run(
+            ["rq", "info", "--url", env["REDIS_URL"]], capture_output=True, text=True, timeout=60
+        )
     assert info.returncode == 0, info.stderr
     assert "cl3-ingest" in info.stdout
     assert "1 workers" in info.stdout or "1 worker" in info.stdout

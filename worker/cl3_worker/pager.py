@@ -25,7 +25,9 @@ log = logging.getLogger("cl3.worker.pager")
 
 class CandleSink(Protocol):
     def insert(self, docs: Iterable[dict[str, Any]]) -> int: ...
-    def open_times(self, symbol: str, interval: str, start_ms: int, end_ms: int) -> Iterable[int]: ...
+    def open_times(
+        self, symbol: str, interval: str, start_ms: int, end_ms: int
+    ) -> Iterable[int]: ...
 
 
 @dataclass
@@ -71,7 +73,9 @@ class KlinePager:
             symbol, interval, start_ms, end_ms,
             now_ms=self._clock_ms(), use_archive=self._archive is not None,
         )  # fmt: skip
-        todo = deque(incomplete_units(units, self._candles.open_times(symbol, interval, start_ms, end_ms)))
+        todo = deque(
+            incomplete_units(units, self._candles.open_times(symbol, interval, start_ms, end_ms))
+        )
         report = PagerReport(pages_total=len(units), pages_skipped=len(units) - len(todo))
         report.pages_done = report.pages_skipped
         on_progress(report)

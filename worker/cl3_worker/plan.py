@@ -25,7 +25,9 @@ class Unit:
     archive_path: str | None = None  # None: a REST page
 
 
-def rest_pages(start_ms: int, end_ms: int, interval: str, *, split_days: bool = False) -> list[Unit]:
+def rest_pages(
+    start_ms: int, end_ms: int, interval: str, *, split_days: bool = False
+) -> list[Unit]:
     units, cursor = [], align_up(start_ms, interval)
     while cursor < end_ms:
         page_end = min(add_candles(cursor, interval, KLINES_LIMIT), end_ms)

@@ -120,7 +120,12 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
                 headers["X-Next-Cursor"] = next_cursor
             return Response(body=_to_csv(rows), status_code=200, headers=headers)
         return Response(
-            body={"symbol": symbol, "interval": interval, "candles": rows, "next_cursor": next_cursor},
+            body={
+                "symbol": symbol,
+                "interval": interval,
+                "candles": rows,
+                "next_cursor": next_cursor,
+            },
             status_code=200,
             headers={"Content-Type": "application/json"},
         )

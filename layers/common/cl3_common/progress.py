@@ -17,15 +17,15 @@ _FLOAT_FIELDS = ("eta_s", "candles_per_s")
 
 # Progress may only rise: concurrent writers (and a retried job replaying pages) must not
 # move the bar backwards, so the comparison happens inside Redis.
-_RAISE_PROGRESS = """
+_RAISE_PROGRESS = f"""
 local cur = tonumber(redis.call('HGET', KEYS[1], 'progress') or '-1')
 local new = tonumber(ARGV[1])
 if new < cur then new = cur end
 redis.call('HSET', KEYS[1], 'progress', new)
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-redis.call('EXPIRE', KEYS[1], %d)
+redis.call('EXPIRE', KEYS[1], {PROGRESS_TTL_S})
 return new
-""" % PROGRESS_TTL_S
+"""
 
 
 def progress_key(task_id: str) -> str:

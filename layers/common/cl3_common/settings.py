@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     SSM_PREFIX: str | None = None
     REFRESH_INTERVAL_MINUTES: int = Field(default=15, ge=1)
 
-    # JSON object overriding parts of the entitlement table, e.g. {"pro": {"max_concurrent_jobs": 4}}.
+    # JSON overriding parts of the entitlement table: {"pro": {"max_concurrent_jobs": 4}}.
     TIER_LIMITS: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Pages of klines a fetch job keeps in flight; the shared weight budget still paces them.
     FETCH_CONCURRENCY: int = Field(default=8, ge=1, le=64)

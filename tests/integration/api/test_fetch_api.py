@@ -28,8 +28,11 @@ def _error(response) -> dict:
 
 
 def test_fetch_is_enqueued_with_a_status_url(api, auth_headers, redis_client):
-    response = _post(api, auth_headers(), {"symbol": "BTCUSDT", "interval": "1h", "start": START,
-                                           "end": "2024-01-03T00:00:00Z"})
+    response = _post(
+        api,
+        auth_headers(),
+        {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": "2024-01-03T00:00:00Z"},
+    )
     assert response.status_code == 202
     body = json.loads(response.body)
     assert body["status_url"] == f"/api/task/{body['task_id']}/progress"
@@ -50,8 +53,11 @@ def test_identical_pending_fetch_returns_the_same_task(api, auth_headers, redis_
 
 def test_free_tier_is_refused_before_anything_is_enqueued(api, auth_headers, redis_client):
     queue = Queue("cl3-ingest", connection=redis_client)
-    response = _post(api, auth_headers(tier="free"), {"symbol": "BTCUSDT", "interval": "1h",
-                                                      "start": START, "end": END})
+    response = _post(
+        api,
+        auth_headers(tier="free"),
+        {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END},
+    )
     assert response.status_code == 403
     assert _error(response)["code"] == "subscription_required"
     assert queue.count == 0
@@ -64,13 +70,30 @@ def test_free_tier_is_refused_before_anything_is_enqueued(api, auth_headers, red
         ({"symbol": "btc/usdt", "interval": "1h", "start": START, "end": END}, "invalid_symbol"),
         ({"symbol": "LUNAUSDT", "interval": "1h", "start": START, "end": END}, "invalid_symbol"),
         ({"symbol": "BTCUSDT", "interval": "7m", "start": START, "end": END}, "invalid_interval"),
-        ({"symbol": "BTCUSDT", "interval": "1h", "start": "2024-02-01T00:00:00Z",
-          "end": "2024-01-01T00:00:00Z"}, "invalid_range"),
+        (
+            {
+                "symbol": "BTCUSDT",
+                "interval": "1h",
+                "start": "2024-02-01T00:00:00Z",
+                "end": "2024-01-01T00:00:00Z",
+            },
+            "invalid_range",
+        ),
         ({"symbol": "BTCUSDT", "interval": "1h", "start": "yesterday"}, "invalid_request"),
         ({"symbol": "BTCUSDT", "interval": "1h"}, "invalid_request"),
-        ({"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END, "colour": "red"}, "invalid_request"),
-        ({"symbol": "BTCUSDT", "interval": "1h", "start": "2020-01-01T00:00:00Z",
-          "end": "2022-01-01T00:00:00Z"}, "invalid_range"),  # pro: at most 366 days
+        (
+            {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END, "colour": "red"},
+            "invalid_request",
+        ),
+        (
+            {
+                "symbol": "BTCUSDT",
+                "interval": "1h",
+                "start": "2020-01-01T00:00:00Z",
+                "end": "2022-01-01T00:00:00Z",
+            },
+            "invalid_range",
+        ),  # pro: at most 366 days
     ],
 )
 def test_bad_fetch_requests_get_400(api, auth_headers, redis_client, body, code):
@@ -81,7 +104,9 @@ def test_bad_fetch_requests_get_400(api, auth_headers, redis_client, body, code)
 
 
 def test_pro_cannot_fetch_one_second_candles(api, auth_headers):
-    response = _post(api, auth_headers(), {"symbol": "BTCUSDT", "interval": "1s", "start": START, "end": END})
+    response = _post(
+        api, auth_headers(), {"symbol": "BTCUSDT", "interval": "1s", "start": START, "end": END}
+    )
     assert response.status_code == 403
     assert _error(response)["code"] == "forbidden"
 
@@ -105,27 +130,37 @@ def test_body_must_be_a_json_object(api, auth_headers, raw):
     ids=["no-token", "bad-signature", "expired", "wrong-audience", "not-bearer"],
 )
 def test_unauthenticated_requests_get_401(api, auth_headers, token, redis_client, make_headers):
-    response = _post(api, make_headers(auth_headers, token),
-                     {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END})
+    response = _post(
+        api,
+        make_headers(auth_headers, token),
+        {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END},
+    )
     assert response.status_code == 401
     assert _error(response)["code"] == "unauthorized"
     assert Queue("cl3-ingest", connection=redis_client).count == 0
 
 
 def test_other_users_tasks_are_404(api, auth_headers):
-    response = _post(api, auth_headers("owner"), {"symbol": "BTCUSDT", "interval": "1h",
-                                                  "start": START, "end": END})
+    response = _post(
+        api,
+        auth_headers("owner"),
+        {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END},
+    )
     task_id = json.loads(response.body)["task_id"]
     for path in (f"/api/task/{task_id}/progress", f"/api/task/{task_id}/result"):
         stranger = api.http.get(path, headers=auth_headers("stranger"))
         assert stranger.status_code == 404
         assert _error(stranger)["code"] == "not_found"
-    assert api.http.delete(f"/api/task/{task_id}", headers=auth_headers("stranger")).status_code == 404
+    assert (
+        api.http.delete(f"/api/task/{task_id}", headers=auth_headers("stranger")).status_code == 404
+    )
     assert api.http.get("/api/task/nope/progress", headers=auth_headers("owner")).status_code == 404
 
 
 def test_result_before_the_end_is_409_and_cancel_works(api, auth_headers, redis_client):
-    response = _post(api, auth_headers(), {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END})
+    response = _post(
+        api, auth_headers(), {"symbol": "BTCUSDT", "interval": "1h", "start": START, "end": END}
+    )
     task_id = json.loads(response.body)["task_id"]
     early = api.http.get(f"/api/task/{task_id}/result", headers=auth_headers())
     assert early.status_code == 409
@@ -133,7 +168,9 @@ def test_result_before_the_end_is_409_and_cancel_works(api, auth_headers, redis_
     cancelled = api.http.delete(f"/api/task/{task_id}", headers=auth_headers())
     assert json.loads(cancelled.body) == {"task_id": task_id, "status": "canceled"}
     assert Queue("cl3-ingest", connection=redis_client).count == 0
-    progress = json.loads(api.http.get(f"/api/task/{task_id}/progress", headers=auth_headers()).body)
+    progress = json.loads(
+        api.http.get(f"/api/task/{task_id}/progress", headers=auth_headers()).body
+    )
     assert progress["status"] == "canceled"
     assert progress["error"]["code"] == "canceled"
 

@@ -31,8 +31,11 @@ def test_cursor_pages_walk_the_whole_range_once(api, auth_headers, stored):
     seen, cursor = [], None
     while True:
         query = f"start={START}&limit=7" + (f"&cursor={cursor}" if cursor else "")
-        body = json.loads(api.http.get(f"/api/market-data/BTCUSDT/1h?{query}",
-                                       headers=auth_headers(tier="free")).body)
+        body = json.loads(
+            api.http.get(
+                f"/api/market-data/BTCUSDT/1h?{query}", headers=auth_headers(tier="free")
+            ).body
+        )
         assert body["symbol"] == "BTCUSDT" and body["interval"] == "1h"
         assert len(body["candles"]) <= 7
         seen.extend(c["open_time"] for c in body["candles"])
@@ -43,26 +46,50 @@ def test_cursor_pages_walk_the_whole_range_once(api, auth_headers, stored):
 
 
 def test_csv_has_a_header_and_one_row_per_candle(api, auth_headers, stored):
-    response = api.http.get(f"/api/market-data/btcusdt/1h?start={START}&format=csv",
-                            headers=auth_headers())
+    response = api.http.get(
+        f"/api/market-data/btcusdt/1h?start={START}&format=csv", headers=auth_headers()
+    )
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.body.decode())))
-    assert rows[0] == ["open_time", "close_time", "open", "high", "low", "close", "volume",
-                       "quote_volume", "trades", "taker_buy_base", "taker_buy_quote"]
+    assert rows[0] == [
+        "open_time",
+        "close_time",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "quote_volume",
+        "trades",
+        "taker_buy_base",
+        "taker_buy_quote",
+    ]
     assert len(rows) == len(stored) + 1
     assert [int(r[0]) for r in rows[1:]] == [r[0] for r in stored]
     assert float(rows[1][5]) == float(stored[0][4])
 
 
 def test_coverage_counts_expected_and_missing(api, auth_headers, stored):
-    body = json.loads(api.http.get("/api/market-data/coverage?symbol=BTCUSDT",
-                                   headers=auth_headers()).body)
-    assert body == {"series": [{
-        "symbol": "BTCUSDT", "interval": "1h", "first_open_time": START,
-        "last_open_time": START + 29 * HOUR, "count": 29, "expected": 30, "missing": 1}]}
-    empty = json.loads(api.http.get("/api/market-data/coverage?interval=1d",
-                                    headers=auth_headers()).body)
+    body = json.loads(
+        api.http.get("/api/market-data/coverage?symbol=BTCUSDT", headers=auth_headers()).body
+    )
+    assert body == {
+        "series": [
+            {
+                "symbol": "BTCUSDT",
+                "interval": "1h",
+                "first_open_time": START,
+                "last_open_time": START + 29 * HOUR,
+                "count": 29,
+                "expected": 30,
+                "missing": 1,
+            }
+        ]
+    }
+    empty = json.loads(
+        api.http.get("/api/market-data/coverage?interval=1d", headers=auth_headers()).body
+    )
     assert empty == {"series": []}
 
 
@@ -75,8 +102,10 @@ def test_coverage_counts_expected_and_missing(api, auth_headers, stored):
         ("/api/market-data/BTC-USDT/1h", "invalid_symbol"),
         ("/api/market-data/BTCUSDT/1h?cursor=garbage", "invalid_request"),
         ("/api/market-data/BTCUSDT/1h?format=xml", "invalid_request"),
-        ("/api/market-data/BTCUSDT/1h?start=2024-02-01T00:00:00Z&end=2024-01-01T00:00:00Z",
-         "invalid_range"),
+        (
+            "/api/market-data/BTCUSDT/1h?start=2024-02-01T00:00:00Z&end=2024-01-01T00:00:00Z",
+            "invalid_range",
+        ),
         ("/api/market-data/BTCUSDT/1h?sort=desc", "invalid_request"),
         ("/api/market-data/coverage?interval=2x", "invalid_interval"),
     ],

@@ -37,15 +37,26 @@ def fake_time() -> FakeTime:
 
 @pytest.fixture
 def gate(redis_client, fake_time) -> RedisWeightGate:
-    return RedisWeightGate(redis_client, WeightBudget(limit=100, window_s=60), clock=fake_time.clock,
-                           sleep=fake_time.sleep, max_ban_wait_s=300)
+    return RedisWeightGate(
+        redis_client,
+        WeightBudget(limit=100, window_s=60),
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        max_ban_wait_s=300,
+    )
 
 
 @pytest.fixture
 def client(exchange, gate, fake_time) -> BinanceClient:
     exchange.clear_faults()
-    return BinanceClient(exchange.url, requests.Session(), gate=gate, clock=fake_time.clock,
-                         sleep=fake_time.sleep, max_attempts=4)
+    return BinanceClient(
+        exchange.url,
+        requests.Session(),
+        gate=gate,
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        max_attempts=4,
+    )
 
 
 def test_klines_and_budget_from_exchange_info(client):
@@ -68,7 +79,9 @@ def test_server_errors_give_up_after_bounded_attempts(client, exchange):
         client.klines("BTCUSDT", "1h", 1_704_067_200_000, limit=2)
 
 
-def test_429_pauses_every_user_of_the_gate_for_retry_after(client, exchange, fake_time, redis_client):
+def test_429_pauses_every_user_of_the_gate_for_retry_after(
+    client, exchange, fake_time, redis_client
+):
     exchange.inject(429, retry_after=7)
     before = fake_time.now
     client.klines("BTCUSDT", "1h", 1_704_067_200_000, limit=2)
@@ -92,8 +105,9 @@ def test_a_ban_longer_than_the_patience_is_raised(client, exchange, gate, fake_t
         client.klines("BTCUSDT", "1h", 1_704_067_200_000, limit=2)
 
 
-@pytest.mark.parametrize(("symbol", "interval", "code"),
-                         [("NOPE", "1h", -1121), ("BTCUSDT", "7m", -1120)])
+@pytest.mark.parametrize(
+    ("symbol", "interval", "code"), [("NOPE", "1h", -1121), ("BTCUSDT", "7m", -1120)]
+)
 def test_binance_error_codes_are_permanent(client, symbol, interval, code):
     with pytest.raises(ExchangeRejected) as info:
         client.klines(symbol, interval, 1_704_067_200_000, limit=2)

@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
+
 from cl3_sandbox.supabase import SigningKeys, SupabaseStub, mint_token
 
 ANON = "anon-test-key"

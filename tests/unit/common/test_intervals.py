@@ -29,8 +29,13 @@ def test_weeks_open_on_monday():
 
 @pytest.mark.parametrize(
     ("start", "end", "interval", "n"),
-    [(0, 60_000, "1m", 1), (1, 60_000, "1m", 0), (0, 60_001, "1m", 2), (0, 3_600_000, "1h", 1),
-     (5, 5, "1m", 0)],
+    [
+        (0, 60_000, "1m", 1),
+        (1, 60_000, "1m", 0),
+        (0, 60_001, "1m", 2),
+        (0, 3_600_000, "1h", 1),
+        (5, 5, "1m", 0),
+    ],
 )
 def test_count_candles_counts_open_times_in_half_open_ranges(start, end, interval, n):
     assert count_candles(start, end, interval) == n

@@ -7,7 +7,7 @@ from cl3_common.tiers import build_entitlements
 
 
 def test_missing_settings_are_named():
-    with pytest.raises(SettingsError, match="REDIS_URL is required.*MONGODB_URI is required"):
+    with pytest.raises(SettingsError, match=r"REDIS_URL is required.*MONGODB_URI is required"):
         Settings.from_env({})
 
 
@@ -18,10 +18,15 @@ def test_the_api_needs_a_way_to_verify_tokens():
 
 
 def test_values_are_typed_and_tier_limits_override_the_table():
-    settings = Settings.from_env({
-        "REDIS_URL": "redis://h", "MONGODB_URI": "mongodb://h", "SUPABASE_URL": "https://x.co/",
-        "SUPABASE_VERIFY_REMOTE": "true", "TIER_LIMITS": '{"pro": {"max_concurrent_jobs": 4}}',
-    })
+    settings = Settings.from_env(
+        {
+            "REDIS_URL": "redis://h",
+            "MONGODB_URI": "mongodb://h",
+            "SUPABASE_URL": "https://x.co/",
+            "SUPABASE_VERIFY_REMOTE": "true",
+            "TIER_LIMITS": '{"pro": {"max_concurrent_jobs": 4}}',
+        }
+    )
     assert settings.SUPABASE_VERIFY_REMOTE is True
     assert settings.supabase_issuer == "https://x.co/auth/v1"
     table = build_entitlements(settings.TIER_LIMITS)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from cl3_worker.gaps import find_gaps
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
 
@@ -9,7 +11,10 @@ MIN = 60_000
 def test_pages_cover_the_range_in_thousands_without_overlap():
     pages = rest_pages(0, 2500 * MIN, "1m")
     assert [(p.start_ms, p.end_ms, p.expected) for p in pages] == [
-        (0, 1000 * MIN, 1000), (1000 * MIN, 2000 * MIN, 1000), (2000 * MIN, 2500 * MIN, 500)]
+        (0, 1000 * MIN, 1000),
+        (1000 * MIN, 2000 * MIN, 1000),
+        (2000 * MIN, 2500 * MIN, 500),
+    ]
 
 
 def test_an_unaligned_start_begins_at_the_next_open_time():
@@ -27,8 +32,10 @@ def test_gaps_are_reported_between_stored_candles():
     times = [0, MIN, 5 * MIN, 6 * MIN, 9 * MIN]
     gaps, seen = find_gaps(times, "1m")
     assert seen == 5
-    assert gaps == [{"start": 2 * MIN, "end": 5 * MIN, "missing": 3},
-                    {"start": 7 * MIN, "end": 9 * MIN, "missing": 2}]
+    assert gaps == [
+        {"start": 2 * MIN, "end": 5 * MIN, "missing": 3},
+        {"start": 7 * MIN, "end": 9 * MIN, "missing": 2},
+    ]
 
 
 DAY = 86_400_000
@@ -45,14 +52,21 @@ def test_archive_plan_uses_whole_days_and_rest_pages_for_the_partial_ends():
     assert [u.archive_path for u in units[:2]] == [None, None] and units[0].start_ms == start
     assert units[-1].archive_path is None and units[-1].end_ms == end
     assert sum(u.expected for u in units) == (end - start) // MIN
-    assert all(a.end_ms == b.start_ms for a, b in zip(units, units[1:], strict=False))
+    assert all(a.end_ms == b.start_ms for a, b in itertools.pairwise(units))
 
 
 def test_a_whole_past_month_is_one_monthly_file():
-    units = plan_units("ETHUSDT", "1h", JAN_1_2024, JAN_1_2024 + 31 * DAY, now_ms=JAN_1_2024 + 40 * DAY,
-                       use_archive=True)
+    units = plan_units(
+        "ETHUSDT",
+        "1h",
+        JAN_1_2024,
+        JAN_1_2024 + 31 * DAY,
+        now_ms=JAN_1_2024 + 40 * DAY,
+        use_archive=True,
+    )
     assert [u.archive_path for u in units] == [
-        "/data/spot/monthly/klines/ETHUSDT/1h/ETHUSDT-1h-2024-01.zip"]
+        "/data/spot/monthly/klines/ETHUSDT/1h/ETHUSDT-1h-2024-01.zip"
+    ]
     assert units[0].expected == 31 * 24
 
 

@@ -55,9 +55,14 @@ def run_fetch(
     try:
         report = pager.run(symbol, interval, start_ms, end_ms, on_progress)
     except PermanentError as e:
-        code = "invalid_symbol" if isinstance(e, ExchangeRejected) and e.code == -1121 else (
-            "invalid_interval" if isinstance(e, ExchangeRejected) and e.code == -1120 else
-            "exchange_rejected"
+        code = (
+            "invalid_symbol"
+            if isinstance(e, ExchangeRejected) and e.code == -1121
+            else (
+                "invalid_interval"
+                if isinstance(e, ExchangeRejected) and e.code == -1120
+                else "exchange_rejected"
+            )
         )
         recorder.failed(task_id, code, str(e))
         return {"status": "failed", "error": str(e)}  # retrying cannot help: no RQ retry

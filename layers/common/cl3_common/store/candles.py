@@ -32,7 +32,7 @@ def ms_to_dt(ms: int) -> datetime:
 def dt_to_ms(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return int(round(value.timestamp() * 1000))
+    return round(value.timestamp() * 1000)
 
 
 def kline_to_doc(symbol: str, interval: str, row: Sequence[Any]) -> dict[str, Any]:
@@ -131,7 +131,9 @@ class CandleStore:
         with mongo_errors_translated():
             return int(self._col.count_documents(query))
 
-    def series_keys(self, symbol: str | None = None, interval: str | None = None) -> list[tuple[str, str]]:
+    def series_keys(
+        self, symbol: str | None = None, interval: str | None = None
+    ) -> list[tuple[str, str]]:
         match: dict[str, Any] = {}
         if symbol:
             match["symbol"] = symbol

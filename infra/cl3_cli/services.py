@@ -14,12 +14,14 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 FERRETDB_VERSION = "v1.24.2"
 FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+Log = Callable[[str], None]
 
 
 class ServiceError(RuntimeError):
@@ -48,7 +50,7 @@ class LocalServices:
         return cls(home, redis_port or 6379, mongo_port or 27017)
 
     # -- lifecycle --------------------------------------------------------------------------
-    def up(self, log=print, which: tuple[str, ...] = ("redis", "mongo")) -> None:  # type: ignore[no-untyped-def]
+    def up(self, log: Log = print, which: tuple[str, ...] = ("redis", "mongo")) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         if "redis" not in which:
             pass
@@ -65,7 +67,7 @@ class LocalServices:
             kind = self._start_mongo(log)
             log(f"mongodb: {kind} started on 127.0.0.1:{self.mongo_port}")
 
-    def down(self, log=print, which: tuple[str, ...] = ("redis", "mongo")) -> None:  # type: ignore[no-untyped-def]
+    def down(self, log: Log = print, which: tuple[str, ...] = ("redis", "mongo")) -> None:
         for name in which:
             pidfile = self.home / "run" / f"{name}.pid"
             if not pidfile.exists():
@@ -95,7 +97,7 @@ class LocalServices:
         _wait_for_port(self.redis_port, "redis", proc)
 
     # -- mongodb ----------------------------------------------------------------------------
-    def _start_mongo(self, log) -> str:  # type: ignore[no-untyped-def]
+    def _start_mongo(self, log: Log) -> str:
         mongod = shutil.which("mongod")
         data = self.home / "mongo"
         data.mkdir(parents=True, exist_ok=True)
@@ -122,7 +124,7 @@ class LocalServices:
         (run / f"{name}.pid").write_text(str(pid))
 
 
-def ensure_ferretdb(tools: Path, log=print) -> Path:  # type: ignore[no-untyped-def]
+def ensure_ferretdb(tools: Path, log: Log = print) -> Path:
     """Build FerretDB once with `go` (module proxy only) and cache the binary."""
     binary = tools / "bin" / "ferretdb"
     if binary.exists():

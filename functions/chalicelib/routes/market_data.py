@@ -115,7 +115,7 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
         rows = [doc_to_api(d) for d in docs[:limit]]
         next_cursor = _encode_cursor(rows[-1]["open_time"] + 1) if len(docs) > limit else None
         if fmt == "csv":
-            headers = {"Content-Type": "text/csv; charset=utf-8"}
+            headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8"}
             if next_cursor:
                 headers["X-Next-Cursor"] = next_cursor
             return Response(body=_to_csv(rows), status_code=200, headers=headers)

@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from cl3_common.redis_conn import KEY_PREFIX, redis_errors_translated
+from cl3_common.redis_conn import KEY_PREFIX, as_text, redis_errors_translated
 
 PROGRESS_TTL_S = 7 * 86_400
 _INT_FIELDS = ("progress", "pages_done", "pages_total", "candles_written")
@@ -57,7 +57,7 @@ class ProgressStore:
         }
         with redis_errors_translated():
             pipe = self._redis.pipeline()
-            pipe.hset(progress_key(task_id), mapping=record)
+            pipe.hset(progress_key(task_id), mapping=record)  # type: ignore[arg-type]
             pipe.expire(progress_key(task_id), PROGRESS_TTL_S)
             pipe.execute()
         return record
@@ -86,11 +86,11 @@ class ProgressStore:
             raw = self._redis.hgetall(progress_key(task_id))
         if not raw:
             return None
-        return _decode({k.decode(): v.decode() for k, v in raw.items()})
+        return _decode({as_text(k): as_text(v) for k, v in raw.items()})
 
     def _set(self, task_id: str, fields: Mapping[str, Any]) -> None:
         with redis_errors_translated():
-            self._redis.hset(progress_key(task_id), mapping=dict(fields))
+            self._redis.hset(progress_key(task_id), mapping=dict(fields))  # type: ignore[arg-type]
 
 
 def _decode(raw: dict[str, str]) -> dict[str, Any]:

@@ -45,3 +45,8 @@ def ping(client: redis.Redis) -> bool:
         return bool(client.ping())
     except redis_errors.RedisError:
         return False
+
+
+def as_text(value: bytes | str) -> str:
+    """redis-py returns bytes unless decode_responses is set; RQ needs it unset."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         return f"{self.SUPABASE_URL}/auth/v1" if self.SUPABASE_URL else None
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, **_other_sources):  # type: ignore[no-untyped-def, override]
+    def settings_customise_sources(cls, settings_cls, init_settings, **_other_sources):  # type: ignore[override]
         # One way in: from_env hands over the environment explicitly, so a test's mapping is
         # never mixed with the process environment.
         return (init_settings,)

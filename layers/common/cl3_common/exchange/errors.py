@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cl3_common.errors import PermanentError, RetryableError
+from cl3_common.errors import BackendError, PermanentError, RetryableError
 
 
 class ExchangeError(Exception):
@@ -13,14 +13,14 @@ class ExchangeUnavailable(RetryableError, ExchangeError):
     """5xx, timeouts, connection resets: back off and try again."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, system="binance")
+        BackendError.__init__(self, message, system="binance")
 
 
 class ExchangeThrottled(RetryableError, ExchangeError):
     """429: the IP's weight budget is spent; every worker waits `retry_after_s`."""
 
     def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message, system="binance")
+        BackendError.__init__(self, message, system="binance")
         self.retry_after_s = retry_after_s
 
 
@@ -28,7 +28,7 @@ class ExchangeBanned(RetryableError, ExchangeError):
     """418: the IP is banned until `until_s` (epoch seconds); nothing may be sent before."""
 
     def __init__(self, message: str, until_s: float) -> None:
-        super().__init__(message, system="binance")
+        BackendError.__init__(self, message, system="binance")
         self.until_s = until_s
 
 
@@ -36,6 +36,6 @@ class ExchangeRejected(PermanentError, ExchangeError):
     """4xx with a Binance error code (-1121 invalid symbol, -1120 invalid interval, ...)."""
 
     def __init__(self, message: str, *, status: int, code: int | None) -> None:
-        super().__init__(message, system="binance")
+        BackendError.__init__(self, message, system="binance")
         self.status = status
         self.code = code

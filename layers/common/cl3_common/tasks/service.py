@@ -16,7 +16,7 @@ from rq.job import Job
 from cl3_common.auth.principal import Principal
 from cl3_common.errors import NotFinished, NotFound, TooManyJobs
 from cl3_common.progress import ProgressStore
-from cl3_common.redis_conn import redis_errors_translated
+from cl3_common.redis_conn import as_text, redis_errors_translated
 from cl3_common.store.tasks import TaskStore
 from cl3_common.tasks.contracts import CONTRACTS, TERMINAL_STATUSES, TaskType
 from cl3_common.tasks.keys import active_jobs_key, dedupe_key
@@ -61,7 +61,7 @@ class TaskService:
         with redis_errors_translated():
             existing = self._redis.get(key)
         if existing:
-            existing_id = existing.decode()
+            existing_id = as_text(existing)
             record = self._progress.get(existing_id)
             if record and self._status(existing_id, record) not in TERMINAL_STATUSES:
                 return existing_id, False
@@ -72,7 +72,7 @@ class TaskService:
             if not self._redis.set(key, task_id, ex=DEDUPE_TTL_S, nx=not existing):
                 winner = self._redis.get(key)
                 if winner:
-                    return winner.decode(), False
+                    return as_text(winner), False
         self._tasks.create(task_id, owner=user.sub, task_type=task_type.value, params=params)
         self._progress.create(task_id, task_type=task_type.value, owner=user.sub)
         contract = CONTRACTS[task_type]
@@ -94,7 +94,7 @@ class TaskService:
     def _check_concurrency(self, user: Principal, max_concurrent: int) -> None:
         key = active_jobs_key(user.sub)
         with redis_errors_translated():
-            members = [m.decode() for m in self._redis.smembers(key)]
+            members = [as_text(m) for m in self._redis.smembers(key)]
         active = 0
         for task_id in members:
             record = self._progress.get(task_id)

@@ -1,0 +1,112 @@
+"""`analyze`: one (symbol, interval) series in, the stored seasonality document out (SPEC 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cl3_worker.analytics.calendar import calendar_profiles, find_patterns, weekday_hour_means
+from cl3_worker.analytics.intervals import interval_ms, periods_per_year
+from cl3_worker.analytics.jsonsafe import jsonable
+from cl3_worker.analytics.meanrev import mean_reversion
+from cl3_worker.analytics.params import AnalysisParams
+from cl3_worker.analytics.returns import log_returns
+from cl3_worker.analytics.sma import sma_crossover
+
+
+class InsufficientData(ValueError):
+    """Fewer candles than the analysis needs (SPEC 6: slow + 2); maps to 422."""
+
+    def __init__(self, needed: int, got: int) -> None:
+        super().__init__(f"need at least {needed} candles for this analysis, got {got}")
+        self.needed = needed
+        self.got = got
+
+
+def series_arrays(
+    df: pd.DataFrame, start_ms: int | None = None, end_ms: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(open_time int64 ms, close float64) in [start_ms, end_ms), ascending and unique."""
+    missing = [c for c in ("open_time", "close") if c not in df.columns]
+    if missing:
+        raise ValueError(f"candles frame lacks column(s): {', '.join(missing)}")
+    times = df["open_time"]
+    if pd.api.types.is_datetime64_any_dtype(times):
+        if getattr(times.dt, "tz", None) is not None:
+            times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+        ot = times.to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    else:
+        ot = times.to_numpy(dtype=np.int64)
+    close = df["close"].to_numpy(dtype=np.float64)
+
+    if ot.size > 1 and not bool(np.all(ot[1:] > ot[:-1])):
+        # The contract says sorted and unique; repair rather than mis-compute if it is not.
+        order = np.argsort(ot, kind="stable")
+        ot, close = ot[order], close[order]
+        keep = np.ones(ot.size, dtype=bool)
+        keep[:-1] = ot[1:] != ot[:-1]  # last write wins for a duplicated open time
+        ot, close = ot[keep], close[keep]
+    if start_ms is not None or end_ms is not None:
+        lo = np.searchsorted(ot, start_ms, side="left") if start_ms is not None else 0
+        hi = np.searchsorted(ot, end_ms, side="left") if end_ms is not None else ot.size
+        ot, close = ot[lo:hi], close[lo:hi]
+    if close.size and not (bool(np.all(np.isfinite(close))) and bool(np.all(close > 0))):
+        raise ValueError("close prices must be positive and finite")
+    return ot, close
+
+
+def analyze(
+    df: pd.DataFrame,
+    *,
+    symbol: str,
+    interval: str,
+    params: AnalysisParams,
+    start_ms: int | None,
+    end_ms: int | None,
+    now_ms: int,
+) -> dict[str, Any]:
+    """The seasonality document of SPEC 6 plus `heatmap` (7 weekdays x 24 hours of mean r).
+
+    Raises InsufficientData with fewer than slow + 2 candles, ValueError on a bad interval.
+    """
+    interval_ms(interval)  # validate before any work
+    ot, close = series_arrays(df, start_ms, end_ms)
+    if ot.size < params.min_candles:
+        raise InsufficientData(params.min_candles, int(ot.size))
+
+    ppy = periods_per_year(interval)
+    r = log_returns(ot, close, interval)
+    calendar = calendar_profiles(ot, r, interval)
+    doc: dict[str, Any] = {
+        "symbol": symbol,
+        "interval": interval,
+        "start": int(start_ms) if start_ms is not None else int(ot[0]),
+        "end": int(end_ms) if end_ms is not None else int(ot[-1]),
+        "candles": int(ot.size),
+        "returns": int(np.count_nonzero(~np.isnan(r))),
+        "computed_at": int(now_ms),
+        "params": params.to_dict(),
+        "calendar": calendar,
+        "patterns": find_patterns(calendar, params.alpha),
+        "sma_crossover": sma_crossover(
+            ot,
+            close,
+            r,
+            fast=params.fast,
+            slow=params.slow,
+            horizon=params.resolved_horizon,
+            periods_per_year=ppy,
+        ),
+        "mean_reversion": mean_reversion(
+            close,
+            r,
+            window=params.window,
+            entry_z=params.entry_z,
+            exit_z=params.exit_z,
+            periods_per_year=ppy,
+        ),
+        "heatmap": weekday_hour_means(ot, r),
+    }
+    return jsonable(doc)

@@ -1,0 +1,455 @@
+"""The sandbox exchange over real HTTP on 127.0.0.1, as Binance clients see it."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+import zlib
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from cl3_sandbox.exchange import SandboxConfig, SandboxExchange, expected_klines
+from cl3_sandbox.exchange.intervals import floor_open
+
+MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
+NOW_S = 1_742_042_096.789  # 2025-03-15 12:34:56.789 UTC: inside the current 1m/1h/1d candles
+GAP = (1_679_661_600_000, 1_679_666_400_000)  # default gap, 2023-03-24 12:40-14:00 UTC
+JAN_2024 = 1_704_067_200_000
+FEB_2025 = 1_738_368_000_000
+
+
+class Clock:
+    """A settable clock, so windows, bans and the open candle are reproducible."""
+
+    def __init__(self, now: float = NOW_S) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def server(clock: Clock) -> Iterator[SandboxExchange]:
+    with SandboxExchange(SandboxConfig(clock=clock)) as ex:
+        yield ex
+
+
+@pytest.fixture
+def ex(server: SandboxExchange, clock: Clock) -> SandboxExchange:
+    clock.now = NOW_S
+    server.reset_limits()
+    server.clear_faults()
+    return server
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
+
+
+def klines(http, ex, **params):
+    params = {"symbol": "BTCUSDT", "interval": "1m", **params}
+    return http.get(f"{ex.url}/api/v3/klines", params=params, timeout=10)
+
+
+# ----- plain endpoints -----
+
+
+def test_ping_time_and_exchange_info(http, ex):
+    assert http.get(f"{ex.url}/api/v3/ping").json() == {}
+    assert http.get(f"{ex.url}/api/v3/time").json() == {"serverTime": int(NOW_S * 1000)}
+    info = http.get(f"{ex.url}/api/v3/exchangeInfo").json()
+    assert info["timezone"] == "UTC" and info["serverTime"] == int(NOW_S * 1000)
+    weight = info["rateLimits"][0]
+    assert weight == {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+                      "limit": 6000}  # fmt: skip
+    assert {r["rateLimitType"] for r in info["rateLimits"]} == {"REQUEST_WEIGHT", "ORDERS",
+                                                                "RAW_REQUESTS"}  # fmt: skip
+    statuses = {s["symbol"]: s["status"] for s in info["symbols"]}
+    assert {"BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT"} <= {k for k, v in statuses.items()
+                                                            if v == "TRADING"}  # fmt: skip
+    assert "BREAK" in statuses.values()
+    btc = next(s for s in info["symbols"] if s["symbol"] == "BTCUSDT")
+    assert (btc["baseAsset"], btc["quoteAsset"], btc["isSpotTradingAllowed"]) == (
+        "BTC",
+        "USDT",
+        True,
+    )
+    assert {"PRICE_FILTER", "LOT_SIZE"} <= {f["filterType"] for f in btc["filters"]}
+
+
+def test_exchange_info_symbol_filters(http, ex):
+    one = http.get(f"{ex.url}/api/v3/exchangeInfo", params={"symbol": "ETHUSDT"}).json()
+    assert [s["symbol"] for s in one["symbols"]] == ["ETHUSDT"]
+    many = http.get(f"{ex.url}/api/v3/exchangeInfo", params={"symbols": '["SOLUSDT","BTCUSDT"]'})
+    assert [s["symbol"] for s in many.json()["symbols"]] == ["SOLUSDT", "BTCUSDT"]
+    bad = http.get(f"{ex.url}/api/v3/exchangeInfo", params={"symbol": "NOPE"})
+    assert (bad.status_code, bad.json()["code"]) == (400, -1121)
+    broken = http.get(f"{ex.url}/api/v3/exchangeInfo", params={"symbols": "BTCUSDT"})
+    assert (broken.status_code, broken.json()["code"]) == (400, -1100)
+
+
+def test_scaled_window_is_reported_honestly():
+    with SandboxExchange(SandboxConfig(weight_limit=600, window_s=6)) as ex:
+        r = requests.get(f"{ex.url}/api/v3/exchangeInfo")
+        weight = r.json()["rateLimits"][0]
+        assert (weight["interval"], weight["intervalNum"], weight["limit"]) == ("SECOND", 6, 600)
+        assert r.headers["X-MBX-USED-WEIGHT-6S"] == r.headers["X-MBX-USED-WEIGHT-1M"] == "20"
+
+
+def test_unknown_path_is_404(http, ex):
+    assert http.get(f"{ex.url}/api/v3/nope").status_code == 404
+    assert http.get(f"{ex.url}/").status_code == 404
+
+
+# ----- klines -----
+
+
+def test_klines_rows_have_binance_12_field_format(http, ex):
+    r = klines(http, ex, startTime=JAN_2024, limit=3)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    rows = r.json()
+    assert [row[0] for row in rows] == [JAN_2024, JAN_2024 + MIN, JAN_2024 + 2 * MIN]
+    for row in rows:
+        assert len(row) == 12 and row[6] == row[0] + MIN - 1 and row[11] == "0"
+        assert isinstance(row[8], int)
+        assert all(isinstance(row[i], str) and len(row[i].split(".")[1]) == 8
+                   for i in (1, 2, 3, 4, 5, 7, 9, 10))  # fmt: skip
+        o, h, lo, c = map(float, row[1:5])
+        assert h >= max(o, c) and lo <= min(o, c)
+    assert rows[1][1] == rows[0][4]  # open == previous close
+    assert rows == expected_klines("BTCUSDT", "1m", JAN_2024, JAN_2024 + 2 * MIN, int(NOW_S * 1000))
+
+
+def test_default_limit_and_latest_candles_include_the_open_one(http, ex):
+    rows = klines(http, ex).json()
+    assert len(rows) == 500
+    now_ms = int(NOW_S * 1000)
+    assert rows[-1][0] == floor_open("1m", now_ms) and rows[-1][6] > now_ms  # still open
+    hourly = klines(http, ex, interval="1h", endTime=now_ms + DAY, limit=2).json()
+    assert hourly[-1][0] == floor_open("1h", now_ms)
+    assert klines(http, ex, startTime=now_ms + MIN).json() == []
+    assert len(klines(http, ex, startTime=JAN_2024, limit=1000).json()) == 1000
+
+
+def test_start_and_end_semantics(http, ex):
+    both = klines(http, ex, startTime=JAN_2024 + 1, endTime=JAN_2024 + 10 * MIN, limit=1000)
+    assert [r[0] for r in both.json()] == [JAN_2024 + i * MIN for i in range(1, 11)]
+    backwards = klines(http, ex, endTime=JAN_2024, limit=3).json()
+    assert [r[0] for r in backwards] == [JAN_2024 - 2 * MIN, JAN_2024 - MIN, JAN_2024]
+    first = klines(http, ex, startTime=0, limit=1).json()
+    assert first[0][0] == 1_502_942_400_000  # BTCUSDT's first candle, 2017-08-17 04:00
+    assert klines(http, ex, interval="1d", startTime=0, limit=1).json()[0][0] == 1_502_928_000_000
+
+
+def test_pagination_by_start_time_is_contiguous_and_skips_the_gap(http, ex):
+    start, end = GAP[0] - 1500 * MIN, GAP[1] + 1200 * MIN
+    rows, cursor = [], start
+    while cursor <= end:
+        page = klines(http, ex, startTime=cursor, endTime=end, limit=1000).json()
+        if not page:
+            break
+        rows.extend(page)
+        cursor = page[-1][0] + 1  # the next page starts after the last open time
+    opens = [r[0] for r in rows]
+    assert len(opens) == len(set(opens)) and opens == sorted(opens)
+    assert not [t for t in opens if GAP[0] <= t < GAP[1]]
+    assert len(opens) == 1500 + 1201
+    steps = {b - a for a, b in itertools.pairwise(opens)}
+    assert steps == {MIN, GAP[1] - GAP[0] + MIN}
+    assert rows == expected_klines("BTCUSDT", "1m", start, end, int(NOW_S * 1000))
+
+
+def test_cached_and_uncached_pages_are_identical(http, ex):
+    with SandboxExchange(SandboxConfig(clock=ex.config.clock, page_cache_mb=0)) as plain:
+        for start in (JAN_2024 - 7 * MIN, GAP[0] - 500 * MIN, int(NOW_S * 1000) - 600 * MIN):
+            params = {"symbol": "ETHUSDT", "interval": "1m", "startTime": start, "limit": 1000}
+            cached = http.get(f"{ex.url}/api/v3/klines", params=params).content
+            fresh = http.get(f"{plain.url}/api/v3/klines", params=params).content
+            assert cached == fresh
+    assert ex.prewarm("ETHUSDT", "1m", JAN_2024, JAN_2024 + 5 * DAY) >= 7
+
+
+@pytest.mark.parametrize(("interval", "check"), [
+    ("1w", lambda t: time.gmtime(t / 1000).tm_wday == 0),
+    ("1M", lambda t: time.gmtime(t / 1000).tm_mday == 1),
+    ("3d", lambda t: t % (3 * DAY) == 0),
+])  # fmt: skip
+def test_long_intervals_are_aligned(http, ex, interval, check):
+    rows = klines(http, ex, interval=interval, startTime=JAN_2024, limit=12).json()
+    assert len(rows) == 12 and all(check(r[0]) for r in rows)
+    assert all(r[6] + 1 == nxt[0] for r, nxt in itertools.pairwise(rows))
+    assert time.gmtime(rows[0][0] / 1000).tm_hour == 0
+
+
+def test_ui_klines_serves_the_same_rows(http, ex):
+    params = {"symbol": "SOLUSDT", "interval": "5m", "startTime": JAN_2024, "limit": 5}
+    assert http.get(f"{ex.url}/api/v3/uiKlines", params=params).json() == \
+        http.get(f"{ex.url}/api/v3/klines", params=params).json()  # fmt: skip
+
+
+@pytest.mark.parametrize(("params", "code", "msg"), [
+    ({"symbol": "NOPE"}, -1121, "Invalid symbol."),
+    ({"interval": "2m"}, -1120, "Invalid interval."),
+    ({"symbol": None}, -1102,
+     "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."),
+    ({"interval": ""}, -1102,
+     "Mandatory parameter 'interval' was not sent, was empty/null, or malformed."),
+    ({"limit": "abc"}, -1100,
+     "Illegal characters found in parameter 'limit'; legal range is '^[0-9]{1,20}$'."),
+    ({"startTime": "-5"}, -1100,
+     "Illegal characters found in parameter 'startTime'; legal range is '^[0-9]{1,20}$'."),
+    ({"symbol": "btcusdt"}, -1100,
+     "Illegal characters found in parameter 'symbol'; legal range is '^[A-Z0-9-_.]{1,20}$'."),
+    ({"limit": 1001}, -1130, "Data sent for parameter 'limit' is not valid."),
+    ({"limit": 0}, -1130, "Data sent for parameter 'limit' is not valid."),
+    ({"startTime": 2_000, "endTime": 1_000}, -1023, "Start time is greater than end time."),
+])  # fmt: skip
+def test_errors_have_binance_bodies(http, ex, params, code, msg):
+    query = {k: v for k, v in {"symbol": "BTCUSDT", "interval": "1m", **params}.items()
+             if v is not None}  # fmt: skip
+    r = http.get(f"{ex.url}/api/v3/klines", params=query)
+    assert r.status_code == 400
+    assert r.json() == {"code": code, "msg": msg}
+    assert "X-MBX-USED-WEIGHT-1M" in r.headers  # rejected requests still cost weight
+
+
+# ----- request weight, 429 and 418 -----
+
+
+def test_weight_header_counts_two_per_klines_call(http, ex):
+    used = [int(klines(http, ex, limit=1).headers["X-MBX-USED-WEIGHT-1M"]) for _ in range(3)]
+    assert used == [2, 4, 6]
+    r = http.get(f"{ex.url}/api/v3/ping")
+    assert r.headers["X-MBX-USED-WEIGHT"] == r.headers["X-MBX-USED-WEIGHT-1M"] == "7"
+    assert http.get(f"{ex.url}/api/v3/exchangeInfo").headers["X-MBX-USED-WEIGHT-1M"] == "27"
+
+
+def test_429_with_retry_after_then_418_ban(http):
+    clock = Clock(1_700_000_000.5)  # 1.5 s before the end of a 2 s window
+    config = SandboxConfig(weight_limit=10, window_s=2, ban_s=30, ban_after_violations=3,
+                           clock=clock)  # fmt: skip
+    with SandboxExchange(config) as ex:
+        statuses = [klines(http, ex, limit=1).status_code for _ in range(5)]
+        assert statuses == [200] * 5
+        over = klines(http, ex, limit=1)
+        assert over.status_code == 429 and over.headers["Retry-After"] == "2"
+        assert over.json() == {
+            "code": -1003,
+            "msg": (
+                "Too much request weight used; current limit is 10 request weight per 2 SECOND. "
+                "Please use WebSocket Streams for live updates to avoid polling the API."
+            ),
+        }
+        assert [klines(http, ex, limit=1).status_code for _ in range(3)] == [429] * 3
+        banned = klines(http, ex, limit=1)
+        assert banned.status_code == 418 and banned.headers["Retry-After"] == "30"
+        until = int((clock.now + 30) * 1000)
+        assert banned.json()["msg"] == (
+            f"Way too much request weight used; IP banned until {until}. "
+            "Please use WebSocket Streams for live updates to avoid bans."
+        )
+        clock.now += 10
+        r = http.get(f"{ex.url}/api/v3/ping")  # every request during the ban, even weight 1
+        assert r.status_code == 418 and r.headers["Retry-After"] == "20"
+        clock.now += 21
+        assert klines(http, ex, limit=1).status_code == 200
+        stats = ex.stats()
+        assert (stats["responses_429"], stats["responses_418"]) == (4, 2)
+
+
+def test_a_client_that_waits_retry_after_is_not_banned(http):
+    clock = Clock(1_700_000_000.0)
+    with SandboxExchange(SandboxConfig(weight_limit=4, window_s=2, clock=clock)) as ex:
+        for _ in range(5):
+            codes = [klines(http, ex, limit=1).status_code for _ in range(3)]
+            assert codes == [200, 200, 429]
+            clock.now += 2  # honours Retry-After
+        ex.reset_limits()
+
+
+# ----- fault injection -----
+
+
+def test_injected_faults_are_served_in_order_then_normal(http, ex):
+    ex.inject(503, count=2)
+    ex.inject(429, retry_after=1)
+    ex.inject(418, retry_after=2)
+    first, second = klines(http, ex, limit=1), klines(http, ex, limit=1)
+    assert first.status_code == second.status_code == 503
+    assert first.headers["Content-Type"].startswith("text/html")
+    assert http.get(f"{ex.url}/api/v3/ping").status_code == 200  # other paths unaffected
+    too_many = klines(http, ex, limit=1)
+    assert too_many.status_code == 429 and too_many.headers["Retry-After"] == "1"
+    assert too_many.json()["code"] == -1003
+    teapot = klines(http, ex, limit=1)
+    assert teapot.status_code == 418 and teapot.headers["Retry-After"] == "2"
+    assert "IP banned until" in teapot.json()["msg"]
+    assert klines(http, ex, limit=1).status_code == 200
+
+
+def test_injected_drop_and_delay(http, ex):
+    ex.inject(0)
+    with pytest.raises(requests.ConnectionError):
+        klines(http, ex, limit=1)
+    ex.inject(200, delay_ms=1500, path="/api/v3/time", body=b'{"serverTime":1}')
+    with pytest.raises(requests.Timeout):
+        http.get(f"{ex.url}/api/v3/time", timeout=0.3)
+    assert klines(http, ex, limit=1).status_code == 200
+
+
+def test_fail_every_nth_klines_call(http):
+    with SandboxExchange(SandboxConfig(fail_every=3, fail_status=500)) as ex:
+        codes = [klines(http, ex, startTime=JAN_2024, limit=1).status_code for _ in range(6)]
+        assert codes == [200, 200, 500, 200, 200, 500]
+        assert ex.stats()["responses_5xx"] == 2
+
+
+# ----- transport -----
+
+
+def test_keep_alive_answers_without_nagle_stalls(http, ex):
+    http.get(f"{ex.url}/api/v3/ping")
+    times = []
+    for _ in range(30):
+        start = time.perf_counter()
+        assert http.get(f"{ex.url}/api/v3/time").status_code == 200
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 0.02  # a delayed-ACK stall is ~40 ms
+
+
+def test_latency_is_added(http):
+    with SandboxExchange(SandboxConfig(latency_ms=60)) as ex:
+        start = time.perf_counter()
+        http.get(f"{ex.url}/api/v3/ping")
+        assert time.perf_counter() - start >= 0.06
+
+
+def test_stop_closes_kept_alive_connections(http):
+    ex = SandboxExchange().start()
+    url = ex.url
+    assert http.get(f"{url}/api/v3/ping").status_code == 200
+    ex.stop()
+    with pytest.raises(requests.ConnectionError):
+        http.get(f"{url}/api/v3/ping", timeout=2)
+
+
+def test_stats_count_requests_by_path():
+    with SandboxExchange() as ex, requests.Session() as http:
+        klines(http, ex, limit=1)
+        http.get(f"{ex.url}/api/v3/exchangeInfo")
+        stats = ex.stats()
+        assert stats["requests"] == 2 and stats["klines_requests"] == 1
+        assert stats["weight_used_total"] == 22
+        assert stats["by_path"] == {"/api/v3/klines": 1, "/api/v3/exchangeInfo": 1}
+
+
+# ----- data.binance.vision archive -----
+
+
+def _archive(http, ex, path):
+    return http.get(f"{ex.url}/data/spot/{path}", timeout=30)
+
+
+def _csv_rows(zip_bytes: bytes, name: str) -> list[list[str]]:
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+        assert zf.namelist() == [name]
+        return [line.split(",") for line in zf.read(name).decode().splitlines()]
+
+
+def _as_rest(row: list[str], micros: bool) -> list:
+    scale = 1000 if micros else 1
+    return [int(row[0]) // scale, *row[1:6], int(row[6]) // scale, row[7], int(row[8]), *row[9:]]
+
+
+def test_monthly_archive_equals_rest_and_checksum_matches(http, ex):
+    before = ex.stats()["archive_downloads"]
+    name = "BTCUSDT-1h-2023-03"
+    r = _archive(http, ex, f"monthly/klines/BTCUSDT/1h/{name}.zip")
+    assert r.status_code == 200
+    checksum = _archive(http, ex, f"monthly/klines/BTCUSDT/1h/{name}.zip.CHECKSUM").text
+    assert checksum == f"{hashlib.sha256(r.content).hexdigest()}  {name}.zip\n"
+    rows = _csv_rows(r.content, f"{name}.csv")
+    start, end = 1_677_628_800_000, 1_680_307_200_000  # March 2023
+    expected = expected_klines("BTCUSDT", "1h", start, end - 1, int(NOW_S * 1000))
+    assert [_as_rest(row, micros=False) for row in rows] == expected
+    assert len(rows) == 31 * 24 - 1  # the 13:00 candle of 2023-03-24 opens inside the gap
+    assert ex.stats()["archive_downloads"] == before + 1
+    assert "X-MBX-USED-WEIGHT-1M" not in r.headers  # the archive costs no API weight
+
+
+def test_2025_archives_are_in_microseconds(http, ex):
+    name = "ETHUSDT-1m-2025-02-03"
+    r = _archive(http, ex, f"daily/klines/ETHUSDT/1m/{name}.zip")
+    rows = _csv_rows(r.content, f"{name}.csv")
+    assert len(rows) == 1440 and int(rows[0][0]) == (FEB_2025 + 2 * DAY) * 1000
+    assert int(rows[0][6]) == (FEB_2025 + 2 * DAY + MIN) * 1000 - 1  # ...59999999
+    day = FEB_2025 + 2 * DAY
+    expected = expected_klines("ETHUSDT", "1m", day, day + DAY - 1, int(NOW_S * 1000))
+    assert [_as_rest(row, micros=True) for row in rows] == expected
+    monthly = _archive(http, ex, "monthly/klines/ETHUSDT/1mo/ETHUSDT-1mo-2025-01.zip")
+    (row,) = _csv_rows(monthly.content, "ETHUSDT-1mo-2025-01.csv")
+    assert int(row[0]) == 1_735_689_600_000_000
+
+
+@pytest.mark.parametrize("path", [
+    "monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2025-03.zip",  # the current month is incomplete
+    "daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-03-15.zip",  # today
+    "daily/klines/BTCUSDT/1m/BTCUSDT-1m-2017-08-16.zip",  # before the listing
+    "monthly/klines/BTCUSDT/1M/BTCUSDT-1M-2024-01.zip",  # Binance's directory is 1mo
+    "monthly/klines/NOPE/1m/NOPE-1m-2024-01.zip",
+    "monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-13.zip",
+    "daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01.zip",
+])  # fmt: skip
+def test_missing_archives_are_404(http, ex, path):
+    r = _archive(http, ex, path)
+    assert r.status_code == 404 and b"NoSuchKey" in r.content
+
+
+def test_corrupted_archives_fail_their_checksum(http, clock):
+    name = "SOLUSDT-1d-2024-02.zip"
+    config = SandboxConfig(clock=clock, corrupt_archives=frozenset({name}))
+    with SandboxExchange(config) as ex:
+        path = f"monthly/klines/SOLUSDT/1d/{name}"
+        bad = _archive(http, ex, path).content
+        digest = _archive(http, ex, path + ".CHECKSUM").text.split()[0]
+        assert hashlib.sha256(bad).hexdigest() != digest
+        ex.corrupt_archive(name, False)
+        good = _archive(http, ex, path).content
+        assert hashlib.sha256(good).hexdigest() == digest
+        ex.corrupt_archive(name)
+        # A flipped run of bytes breaks the deflate stream or, failing that, the CRC.
+        with (
+            pytest.raises((zipfile.BadZipFile, zlib.error)),
+            zipfile.ZipFile(io.BytesIO(bad)) as zf,
+        ):
+            zf.read(zf.namelist()[0])
+
+
+def test_command_line_runner_serves_until_stopped():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cl3_sandbox.exchange", "--port", "0", "--latency-ms", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        url = line.split(" on ")[1].split()[0]
+        assert requests.get(f"{url}/api/v3/ping", timeout=5).json() == {}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -80,7 +80,7 @@ class KlinePager:
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
-            pending: dict[Future[tuple[int, int]], Unit] = {}
+            pending: dict[Future[list[dict[str, Any]]], Unit] = {}
             try:
                 while todo or pending:
                     while todo and len(pending) < self._concurrency:
@@ -90,7 +90,7 @@ class KlinePager:
                     for future in done:
                         unit = pending.pop(future)
                         try:
-                            received, written = future.result()
+                            docs = future.result()
                         except _ArchiveMissing:
                             # Not (yet) in the archive, or corrupt twice: page it from REST.
                             fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
@@ -98,13 +98,18 @@ class KlinePager:
                             report.pages_total += len(fallback) - 1
                             report.archive_fallbacks += 1
                             continue
+                        # Keep the fetchers busy while this thread writes: one writer, so the
+                        # database sees sequential bulk inserts instead of competing ones.
+                        while todo and len(pending) < self._concurrency:
+                            nxt = todo.popleft()
+                            pending[pool.submit(self._fetch, symbol, interval, nxt)] = nxt
+                        report.candles_written += self._candles.insert(docs)
+                        report.candles_received += len(docs)
                         report.pages_done += 1
                         if unit.archive_path:
                             report.archive_files += 1
                         else:
                             report.rest_pages += 1
-                        report.candles_received += received
-                        report.candles_written += written
                         on_progress(report)
             except BaseException:
                 for future in pending:
@@ -112,7 +117,7 @@ class KlinePager:
                 raise
         return report
 
-    def _fetch(self, symbol: str, interval: str, unit: Unit) -> tuple[int, int]:
+    def _fetch(self, symbol: str, interval: str, unit: Unit) -> list[dict[str, Any]]:
         now_ms = self._clock_ms()
         if unit.archive_path:
             assert self._archive is not None
@@ -127,12 +132,11 @@ class KlinePager:
             rows = self._exchange.klines(
                 symbol, interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
             )
-        docs = [
+        return [
             kline_to_doc(symbol, interval, row)
             for row in (_in_ms(r) for r in rows)
             if unit.start_ms <= row[0] < unit.end_ms and row[6] < now_ms
         ]
-        return len(docs), self._candles.insert(docs)
 
 
 class _ArchiveMissing(Exception):

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, InsertOne
+from pymongo import ASCENDING
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
@@ -79,13 +79,13 @@ class CandleStore:
 
     def insert(self, docs: Iterable[dict[str, Any]]) -> int:
         """Unordered bulk insert; returns how many were new. Duplicates (11000) are expected."""
-        ops = [InsertOne(d) for d in docs]
-        if not ops:
+        batch = list(docs)
+        if not batch:
             return 0
         try:
             with mongo_errors_translated():
-                result = self._col.bulk_write(ops, ordered=False)
-            return result.inserted_count
+                result = self._col.insert_many(batch, ordered=False)
+            return len(result.inserted_ids)
         except mongo_errors.BulkWriteError as e:
             details = e.details
             unexpected = [w for w in details.get("writeErrors", []) if w["code"] != DUPLICATE_KEY]

@@ -16,6 +16,11 @@ def run_worker(settings: Settings, queue_names: list[str], *, burst: bool) -> bo
     if unknown:
         raise SystemExit(f"unknown queues {sorted(unknown)}; known: {', '.join(ALL_QUEUES)}")
     queues = [Queue(name, connection=connection) for name in queue_names or ALL_QUEUES]
-    worker = Worker(queues, connection=connection)
+    # A crashed worker's job is noticed once its heartbeat (monitoring interval + 60 s) lapses
+    # and a maintenance pass runs: with these values a crash is retried within ~2 minutes
+    # (RQ's defaults: 90 s heartbeat, maintenance every 10 minutes).
+    worker = Worker(
+        queues, connection=connection, job_monitoring_interval=10, maintenance_interval=60
+    )
     # with_scheduler: crash retries are scheduled with a delay and need RQ's scheduler.
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

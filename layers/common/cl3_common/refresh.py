@@ -46,7 +46,6 @@ SCHEDULER_OWNER = "system:scheduler"
 PENDING_STATES = frozenset({"queued", "started", "scheduled", "deferred"})
 REFRESH_RESULT_TTL_S = 3600
 REFRESH_FAILURE_TTL_S = 7 * 86_400
-CRASH_RETRY_DELAYS_S = [5, 30]
 
 
 def refresh_job_id(symbol: str, interval: str) -> str:
@@ -121,7 +120,7 @@ def enqueue_refresh(client: redis.Redis, symbol: str, interval: str) -> bool:
                 result_ttl=REFRESH_RESULT_TTL_S,
                 failure_ttl=REFRESH_FAILURE_TTL_S,
                 description=f"refresh {symbol} {interval}",
-                retry=Retry(max=contract.retries, interval=CRASH_RETRY_DELAYS_S),
+                retry=Retry(max=contract.retries),  # straight back on the queue after a crash
                 meta={"owner": SCHEDULER_OWNER, "type": TaskType.REFRESH.value},
             )
         except DuplicateJobError:

@@ -23,8 +23,6 @@ from cl3_common.tasks.keys import active_jobs_key, dedupe_key
 from cl3_common.tasks.recorder import TaskRecorder
 
 DEDUPE_TTL_S = 7 * 86_400
-# Retry delays after a crash (worker killed, OOM): the job resumes from what is stored.
-CRASH_RETRY_DELAYS_S = [5, 30]
 
 
 class TaskService:
@@ -86,7 +84,10 @@ class TaskService:
                 result_ttl=86_400,
                 failure_ttl=7 * 86_400,
                 description=f"{task_type.value} {json.dumps(params, sort_keys=True)}",
-                retry=Retry(max=contract.retries, interval=CRASH_RETRY_DELAYS_S),
+                # After a crash (worker killed, OOM) the job goes straight back on its queue and
+                # resumes from what is stored. No delay: a delayed retry waits for an RQ
+                # scheduler, and the crashed worker's scheduler lock outlives it for minutes.
+                retry=Retry(max=contract.retries),
                 meta={"owner": user.sub, "type": task_type.value},
             )
         return task_id, True

@@ -1,0 +1,152 @@
+"""Ingestion under failure: bans, killed workers, shared budgets (API and workers as processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+from rq import Queue
+from rq.registry import StartedJobRegistry
+
+from cl3_cli.processes import ProcessGroup
+from cl3_sandbox.exchange import SandboxConfig, SandboxExchange, expected_klines
+from tests.helpers import wait_until
+
+pytestmark = pytest.mark.e2e
+
+DAY_MS = 86_400_000
+JAN_2024 = 1_704_067_200_000
+
+
+@pytest.fixture
+def slow_exchange() -> Iterator[SandboxExchange]:
+    with SandboxExchange(SandboxConfig(latency_ms=25), port=0) as ex:
+        yield ex
+
+
+@pytest.fixture
+def worker_env(env, slow_exchange) -> dict[str, str]:
+    return {**os.environ, **env, "BINANCE_BASE_URL": slow_exchange.url,
+            "BINANCE_ARCHIVE_URL": slow_exchange.url, "ARCHIVE_BACKFILL": "false",
+            "FETCH_CONCURRENCY": "2"}  # fmt: skip
+
+
+def _submit(api, auth_headers, symbol: str, days: int, start_ms: int = JAN_2024) -> str:
+    body = {"symbol": symbol, "interval": "1m", "start": start_ms, "end": start_ms + days * DAY_MS}
+    response = api.http.post("/api/market-data/fetch", headers=auth_headers(tier="enterprise"),
+                             body=json.dumps(body))  # fmt: skip
+    assert response.status_code == 202, response.body
+    return json.loads(response.body)["task_id"]
+
+
+def _progress(api, auth_headers, task_id: str) -> dict:
+    response = api.http.get(
+        f"/api/task/{task_id}/progress", headers=auth_headers(tier="enterprise")
+    )
+    return json.loads(response.body)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _stored_ids(env, symbol: str) -> list[str]:
+    client: MongoClient = MongoClient(env["MONGODB_URI"])
+    try:
+        return [d["_id"] for d in client[env["MONGODB_DB"]]["candles"].find({"symbol": symbol},
+                                                                             {"_id": 1})]  # fmt: skip
+    finally:
+        client.close()
+
+
+def test_a_418_stops_every_worker_until_retry_after(
+    api, auth_headers, worker_env, slow_exchange, env, tmp_path: Path, redis_client
+):
+    tasks = [_submit(api, auth_headers, "BTCUSDT", 20), _submit(api, auth_headers, "ETHUSDT", 20)]
+    samples: list[tuple[float, int, int]] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            stats = slow_exchange.stats()
+            samples.append((time.monotonic(), int(stats["klines_requests"]),
+                            int(stats["responses_418"])))  # fmt: skip
+            time.sleep(0.02)
+
+    with ProcessGroup(worker_env, tmp_path / "logs") as procs:
+        procs.start("worker-a", "worker")
+        procs.start("worker-b", "worker")
+        wait_until(lambda: slow_exchange.stats()["klines_requests"] >= 6, timeout_s=60)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        slow_exchange.inject(418, retry_after=3)
+        wait_until(lambda: all(_progress(api, auth_headers, t)["status"] == "finished"
+                               for t in tasks), timeout_s=120, interval_s=0.2)  # fmt: skip
+        stop.set()
+        sampler.join()
+
+    banned_at = next(t for t, _, bans in samples if bans >= 1)
+    during = [n for t, n, _ in samples if banned_at + 0.5 <= t <= banned_at + 2.8]
+    assert during and during[0] == during[-1], "a request reached the exchange during the ban"
+    assert samples[-1][1] > during[-1], "work resumed after the ban"
+    for task, symbol in zip(tasks, ("BTCUSDT", "ETHUSDT"), strict=True):
+        ids = _stored_ids(env, symbol)
+        assert len(ids) == len(set(ids)) == 20 * 1440, task
+
+
+def test_a_killed_worker_leaves_complete_data_after_the_retry(
+    api, auth_headers, worker_env, env, tmp_path: Path, redis_client
+):
+    task = _submit(api, auth_headers, "SOLUSDT", 30)  # 44 REST pages
+    with ProcessGroup(worker_env, tmp_path / "logs") as procs:
+        victim = procs.start("worker-1", "worker")
+        wait_until(lambda: _progress(api, auth_headers, task)["pages_done"] >= 8, timeout_s=60)
+        # The worker and its work horse (RQ puts the horse in a process group of its own).
+        children = _children(victim.pid)
+        for pid in (victim.pid, *children):  # the parent first: it must not see the horse die
+            os.kill(pid, signal.SIGKILL)
+        victim.wait()
+        partial = len(_stored_ids(env, "SOLUSDT"))
+        assert 0 < partial < 30 * 1440
+        seen_before = _progress(api, auth_headers, task)["progress"]
+
+        # RQ notices an abandoned job once its heartbeat has lapsed (70 s with cl3's worker
+        # settings); move the registry's clock past that instead of sleeping through it.
+        registry = StartedJobRegistry("cl3-ingest", connection=redis_client)
+        assert task in registry.get_job_ids()
+        registry.cleanup(timestamp=time.time() + 120)
+        procs.start("worker-2", "worker")
+        seen: list[int] = []
+
+        def finished() -> bool:
+            progress = _progress(api, auth_headers, task)
+            seen.append(progress["progress"])
+            return progress["status"] == "finished"
+
+        wait_until(finished, timeout_s=120, interval_s=0.1)
+
+    assert all(p >= seen_before for p in seen) and seen == sorted(seen) and seen[-1] == 100
+    ids = _stored_ids(env, "SOLUSDT")
+    expected = expected_klines("SOLUSDT", "1m", JAN_2024, JAN_2024 + 30 * DAY_MS - 1,
+                               now_ms=JAN_2024 + 60 * DAY_MS)  # fmt: skip
+    assert len(ids) == len(set(ids)) == len(expected)
+    result = json.loads(api.http.get(f"/api/task/{task}/result",
+                                     headers=auth_headers(tier="enterprise")).body)  # fmt: skip
+    assert result["candles_in_range"] == len(expected) and result["gaps"] == []
+    assert result["pages_skipped"] >= 8, result  # resumed: stored pages were not fetched again
+    assert Queue("cl3-ingest", connection=redis_client).count == 0

@@ -68,8 +68,8 @@ def _children(pid: int) -> list[int]:
 def _stored_ids(env, symbol: str) -> list[str]:
     client: MongoClient = MongoClient(env["MONGODB_URI"])
     try:
-        return [d["_id"] for d in client[env["MONGODB_DB"]]["candles"].find({"symbol": symbol},
-                                                                             {"_id": 1})]  # fmt: skip
+        candles = client[env["MONGODB_DB"]]["candles"]
+        return [d["_id"] for d in candles.find({"symbol": symbol}, {"_id": 1})]
     finally:
         client.close()
 

@@ -62,6 +62,8 @@ class WorkerContext:
         bootstrap = BinanceClient(settings.BINANCE_BASE_URL, session, clock=clock, sleep=sleep)
         budget = SymbolCatalog(r, bootstrap).info().budget
         gate = RedisWeightGate(r, budget, clock=clock, sleep=sleep)
+        # exchangeInfo itself weighs 20: make the shared budget know what it already spent.
+        gate.observe_used_weight(bootstrap.last_used_weights.get(budget.header.upper(), 0))
         exchange = BinanceClient(
             settings.BINANCE_BASE_URL, session, gate=gate, clock=clock, sleep=sleep
         )

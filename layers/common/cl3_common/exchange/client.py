@@ -35,6 +35,8 @@ _SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 
 
 class Gate(Protocol):
+    budget: WeightBudget
+
     def acquire(self, weight: int) -> None: ...
     def observe_used_weight(self, used: int) -> None: ...
     def pause(self, seconds: float) -> None: ...
@@ -89,6 +91,8 @@ class BinanceClient:
         self._sleep = sleep
         self._timeout_s = timeout_s
         self._max_attempts = max_attempts
+        # Used weight per window reported by the last response ({"X-MBX-USED-WEIGHT-1M": 40}).
+        self.last_used_weights: dict[str, int] = {}
 
     def exchange_info(self) -> ExchangeInfo:
         body = self._get("/api/v3/exchangeInfo", {}, EXCHANGE_INFO_WEIGHT)
@@ -142,9 +146,14 @@ class BinanceClient:
             )
         except (requests.ConnectionError, requests.Timeout) as e:
             raise ExchangeUnavailable(f"{path}: {e.__class__.__name__}: {e}") from e
-        used = response.headers.get("X-MBX-USED-WEIGHT-1M")
-        if used and used.isdigit():
-            self.gate.observe_used_weight(int(used))
+        self.last_used_weights = {
+            name.upper(): int(value)
+            for name, value in response.headers.items()
+            if name.upper().startswith("X-MBX-USED-WEIGHT-") and value.isdigit()
+        }
+        used = self.last_used_weights.get(self.gate.budget.header.upper())
+        if used is not None:
+            self.gate.observe_used_weight(used)
         return self._decode(path, response)
 
     def _decode(self, path: str, response: requests.Response) -> Any:

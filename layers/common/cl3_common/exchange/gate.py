@@ -20,7 +20,8 @@ from cl3_common.redis_conn import KEY_PREFIX, redis_errors_translated
 _RESERVE = """
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 local weight = tonumber(ARGV[1])
-if used + weight > tonumber(ARGV[2]) then return 0 end
+-- A request heavier than the whole budget still goes alone into an empty window.
+if used > 0 and used + weight > tonumber(ARGV[2]) then return 0 end
 redis.call('INCRBY', KEYS[1], weight)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
@@ -46,6 +47,19 @@ class WeightBudget:
     @property
     def usable(self) -> int:
         return max(1, int(self.limit * self.safety))
+
+    @property
+    def guard_s(self) -> float:
+        """No request starts this close to the end of a window (at most 0.25 s, 5% of it)."""
+        return min(0.25, self.window_s * 0.05)
+
+    @property
+    def header(self) -> str:
+        """The response header reporting this window's used weight (Binance's naming)."""
+        for unit, seconds in (("D", 86_400), ("H", 3600), ("M", 60)):
+            if self.window_s % seconds == 0:
+                return f"X-MBX-USED-WEIGHT-{self.window_s // seconds}{unit}"
+        return f"X-MBX-USED-WEIGHT-{self.window_s}S"
 
 
 class RedisWeightGate:
@@ -99,6 +113,11 @@ class RedisWeightGate:
                 self._sleep(float(pause_until) - now)
                 continue
             key, window_end = self._window(now)
+            if window_end - now < self.budget.guard_s:
+                # Sent this close to the boundary, a request may be counted in the next window
+                # by the exchange while we counted it in this one: wait for the new window.
+                self._sleep(window_end - now + 0.05)
+                continue
             ttl_ms = int((window_end - now + self.budget.window_s) * 1000)
             with redis_errors_translated():
                 granted = self._reserve(keys=[key], args=[weight, self.budget.usable, ttl_ms])
@@ -131,6 +150,8 @@ class RedisWeightGate:
 
 class NoGate:
     """For one-off calls that need no shared pacing (tests of the client alone)."""
+
+    budget = WeightBudget()
 
     def acquire(self, weight: int) -> None:
         return None

@@ -10,6 +10,7 @@ in every full window, the share of the budget used, and the 429/418 counts.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import multiprocessing
 import threading
@@ -87,7 +88,7 @@ def main() -> None:
             stats = exchange.stats()
     finally:
         services.down(log=lambda m: None, which=("redis",))
-    per_window = [b - a for (_, a), (_, b) in zip(samples, samples[1:], strict=False)]
+    per_window = [b - a for (_, a), (_, b) in itertools.pairwise(samples)]
     full = per_window[1:-1]  # the first and last windows are partial
     print(f"budget {args.limit} weight / {args.window} s; 2 processes x {args.days} days of 1m; "
           f"{stats['klines_requests']} klines calls in {elapsed:.1f} s")  # fmt: skip

@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=6)
     parser.add_argument("--days", type=int, default=400)
     args = parser.parse_args()
-    services = LocalServices(ROOT / ".cl3" / "bench", redis_port=free_port())
+    services = LocalServices(ROOT / ".cl3" / "bench-budget", redis_port=free_port())
     services.up(log=lambda m: None, which=("redis",))
     config = SandboxConfig(weight_limit=args.limit, window_s=args.window, latency_ms=20)
     samples: list[tuple[float, int]] = []

@@ -10,12 +10,20 @@ from chalice import Chalice
 from chalicelib.routes.exports import export_routes
 from chalicelib.routes.health import health_routes
 from chalicelib.routes.market_data import market_data_routes
+from chalicelib.routes.seasonality import seasonality_routes
 from chalicelib.routes.symbols import symbol_routes
 from chalicelib.routes.tasks import task_routes
 from chalicelib.runtime import Runtime, RuntimeProvider
 from chalicelib.scheduled import blueprint as scheduled_blueprint
 
-ROUTE_GROUPS = (health_routes, market_data_routes, task_routes, symbol_routes, export_routes)
+ROUTE_GROUPS = (
+    health_routes,
+    market_data_routes,
+    task_routes,
+    symbol_routes,
+    export_routes,
+    seasonality_routes,
+)
 
 
 def create_app(runtime_factory: Callable[[], Runtime] = Runtime.from_env) -> Chalice:

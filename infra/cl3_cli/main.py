@@ -90,6 +90,23 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seasonality(args: argparse.Namespace) -> int:
+    from cl3_cli.seasonality import run_seasonality
+    from cl3_common.settings import Settings
+
+    _default_service_urls()
+    return run_seasonality(
+        Settings.from_env(),
+        args.symbol,
+        args.interval,
+        start=args.start,
+        end=args.end,
+        out=args.out,
+        params_json=args.params,
+        store=not args.no_store,
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from cl3_cli.demo import run_demo
 
@@ -137,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-deps", action="store_true", help="pack cl3_common without dependencies")
     p.add_argument("--stage", default="dev", help="the Chalice stage to package")
     p.set_defaults(func=cmd_package)
+
+    p = sub.add_parser("seasonality", help="seasonality analysis of a stored series, here")
+    p.add_argument("symbol")
+    p.add_argument("interval")
+    p.add_argument("--start", help="ISO-8601 UTC or epoch ms (default: first stored candle)")
+    p.add_argument("--end", help="ISO-8601 UTC or epoch ms, exclusive (default: now)")
+    p.add_argument("--out", help="heatmap PNG path (default: SYMBOL_INTERVAL_heatmap.png)")
+    p.add_argument("--params", help='analysis params as JSON, e.g. \'{"fast": 10, "slow": 30}\'')
+    p.add_argument("--no-store", action="store_true", help="do not store it in `seasonality`")
+    p.set_defaults(func=cmd_seasonality)
 
     p = sub.add_parser("demo", help="the whole path, offline, on the embedded sandbox")
     p.add_argument("--symbol", default="BTCUSDT")

@@ -73,8 +73,13 @@ class LocalServices:
             if not pidfile.exists():
                 continue
             pid = int(pidfile.read_text().strip() or 0)
-            _terminate(pid)
             pidfile.unlink(missing_ok=True)
+            port = self.redis_port if name == "redis" else self.mongo_port
+            # A stale pidfile may name a recycled pid: only stop our server on our port.
+            if not _is_our_server(pid, port):
+                log(f"{name}: not running (stale pid {pid})")
+                continue
+            _terminate(pid)
             log(f"{name}: stopped (pid {pid})")
 
     def status(self) -> dict[str, bool]:
@@ -201,6 +206,15 @@ def _wait_for_port(
             raise ServiceError(f"{name} exited with code {proc.returncode}; see its log")
         time.sleep(0.1)
     raise ServiceError(f"{name} did not open port {port} within {timeout_s:.0f}s")
+
+
+def _is_our_server(pid: int, port: int) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    servers = ("redis-server", "ferretdb", "mongod")
+    return any(name in cmdline for name in servers) and str(port) in cmdline
 
 
 def _terminate(pid: int) -> None:

@@ -80,7 +80,7 @@ class KlinePager:
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
-            pending: dict[Future[list[dict[str, Any]]], Unit] = {}
+            pending: dict[Future[list[list[Any]]], Unit] = {}
             try:
                 while todo or pending:
                     while todo and len(pending) < self._concurrency:
@@ -90,7 +90,7 @@ class KlinePager:
                     for future in done:
                         unit = pending.pop(future)
                         try:
-                            docs = future.result()
+                            rows = future.result()
                         except _ArchiveMissing:
                             # Not (yet) in the archive, or corrupt twice: page it from REST.
                             fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
@@ -103,6 +103,7 @@ class KlinePager:
                         while todo and len(pending) < self._concurrency:
                             nxt = todo.popleft()
                             pending[pool.submit(self._fetch, symbol, interval, nxt)] = nxt
+                        docs = [kline_to_doc(symbol, interval, row) for row in rows]
                         report.candles_written += self._candles.insert(docs)
                         report.candles_received += len(docs)
                         report.pages_done += 1
@@ -117,7 +118,8 @@ class KlinePager:
                 raise
         return report
 
-    def _fetch(self, symbol: str, interval: str, unit: Unit) -> list[dict[str, Any]]:
+    def _fetch(self, symbol: str, interval: str, unit: Unit) -> list[list[Any]]:
+        """The unit's closed candles as rows (ms timestamps); documents are the writer's job."""
         now_ms = self._clock_ms()
         if unit.archive_path:
             assert self._archive is not None
@@ -133,7 +135,7 @@ class KlinePager:
                 symbol, interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
             )
         return [
-            kline_to_doc(symbol, interval, row)
+            row
             for row in (_in_ms(r) for r in rows)
             if unit.start_ms <= row[0] < unit.end_ms and row[6] < now_ms
         ]

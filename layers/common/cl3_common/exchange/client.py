@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
 import requests
 from tenacity import (
     RetryCallState,
@@ -160,8 +161,8 @@ class BinanceClient:
         status = response.status_code
         if status == 200:
             try:
-                return response.json()
-            except ValueError as e:
+                return orjson.loads(response.content)
+            except orjson.JSONDecodeError as e:
                 raise ExchangeUnavailable(f"{path}: 200 with a body that is not JSON") from e
         retry_after = _retry_after_s(response)
         if status == 429:

@@ -17,7 +17,13 @@ import redis
 from cl3_common.exchange.errors import ExchangeBanned
 from cl3_common.redis_conn import KEY_PREFIX, redis_errors_translated
 
-_RESERVE = """
+# One round trip per request: the ban and pause breakers, the exchange's own count from the
+# previous response (ours must never sit below it), then the reservation itself.
+# Returns 1 (granted), 0 (window full) or -1 (a ban or pause is active: read its key).
+_ACQUIRE = """
+local ban = tonumber(redis.call('GET', KEYS[2]) or '0')
+local pause = tonumber(redis.call('GET', KEYS[3]) or '0')
+if ban > tonumber(ARGV[4]) or pause > tonumber(ARGV[4]) then return -1 end
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 local weight = tonumber(ARGV[1])
 -- A request heavier than the whole budget still goes alone into an empty window.
@@ -26,8 +32,6 @@ redis.call('INCRBY', KEYS[1], weight)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
-# The exchange's own count can be higher than ours (other clients on the IP, clock skew):
-# never let our counter sit below what the exchange reports.
 _OBSERVE = """
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > used then
@@ -79,7 +83,7 @@ class RedisWeightGate:
         self._sleep = sleep
         self._max_ban_wait_s = max_ban_wait_s
         self._prefix = f"{KEY_PREFIX}:{namespace}"
-        self._reserve = client.register_script(_RESERVE)
+        self._acquire = client.register_script(_ACQUIRE)
         self._observe = client.register_script(_OBSERVE)
 
     # -- keys -------------------------------------------------------------------------------
@@ -101,17 +105,6 @@ class RedisWeightGate:
         """Block until `weight` fits into the shared budget and no pause or ban is active."""
         while True:
             now = self._clock()
-            with redis_errors_translated():
-                ban_until, pause_until = self._redis.mget(self.ban_key, self._pause_key)
-            if ban_until and float(ban_until) > now:
-                until = float(ban_until)
-                if until - now > self._max_ban_wait_s:
-                    raise ExchangeBanned(f"exchange ban active until {until:.0f}", until)
-                self._sleep(until - now)
-                continue
-            if pause_until and float(pause_until) > now:
-                self._sleep(float(pause_until) - now)
-                continue
             key, window_end = self._window(now)
             if window_end - now < self.budget.guard_s:
                 # Sent this close to the boundary, a request may be counted in the next window
@@ -120,11 +113,28 @@ class RedisWeightGate:
                 continue
             ttl_ms = int((window_end - now + self.budget.window_s) * 1000)
             with redis_errors_translated():
-                granted = self._reserve(keys=[key], args=[weight, self.budget.usable, ttl_ms])
-            if granted:
+                granted = self._acquire(
+                    keys=[key, self.ban_key, self._pause_key],
+                    args=[weight, self.budget.usable, ttl_ms, now],
+                )
+            if granted == 1:
                 return
-            # Wait for the next window, plus a hair so the exchange's counter has reset too.
-            self._sleep(max(0.01, window_end - now + 0.05))
+            if granted == 0:
+                # Wait for the next window, plus a hair so the exchange's counter has reset too.
+                self._sleep(max(0.01, window_end - now + 0.05))
+                continue
+            self._wait_for_breakers(now)
+
+    def _wait_for_breakers(self, now: float) -> None:
+        with redis_errors_translated():
+            ban_until, pause_until = self._redis.mget(self.ban_key, self._pause_key)
+        if ban_until and float(ban_until) > now:
+            until = float(ban_until)
+            if until - now > self._max_ban_wait_s:
+                raise ExchangeBanned(f"exchange ban active until {until:.0f}", until)
+            self._sleep(until - now)
+        elif pause_until and float(pause_until) > now:
+            self._sleep(float(pause_until) - now)
 
     # -- after a response -------------------------------------------------------------------
     def observe_used_weight(self, used: int) -> None:

@@ -149,6 +149,6 @@ def _in_ms(row: list[Any]) -> list[Any]:
     """Binance may serve microsecond timestamps (16 digits); everything stored is in ms."""
     open_t, close_t = int(row[0]), int(row[6])
     if open_t < 10**15 and close_t < 10**15:
-        return [open_t, *row[1:6], close_t, *row[7:]]
+        return row
     return [open_t // 1000 if open_t >= 10**15 else open_t, *row[1:6],
             close_t // 1000 if close_t >= 10**15 else close_t, *row[7:]]  # fmt: skip

@@ -1,0 +1,223 @@
+"""The analyze job: stored candles -> SPEC 6 analysis -> `seasonality` + heatmap + task result.
+
+Stages and the progress they report (`pages_done` / `pages_total` count the four stages of an
+analysis; `candles_written` stays 0, nothing is written to `candles`):
+
+    read     0..60 %  one update per batch read from MongoDB (the percentage only when the
+                      range is bounded, so the number of candles expected is known)
+    compute  60..85 %
+    render   85..93 %  the weekday x hour heatmap PNG
+    store    93..99 %  `seasonality` document (with its PNG) replaced
+    finished 100 %     the task result: the analysis document (its `heatmap` matrix left out:
+                       the picture is at `heatmap_url`, the matrix in the stored document at
+                       `document_url`) plus `timings_s`
+
+Failures that retrying cannot fix (fewer than slow + 2 candles: `insufficient_data`; invalid
+params or data: `invalid_request` / `analysis_failed`) are recorded and the job returns
+normally, so RQ does not retry it. A database outage is re-raised for RQ's crash retry and
+recorded as `unavailable` once no retry is left.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo.database import Database
+from rq import get_current_job
+
+from cl3_common.errors import ApiError, PermanentError, RetryableError
+from cl3_common.intervals import count_candles, validate_interval
+from cl3_common.store.seasonality import SeasonalityStore
+from cl3_worker.analytics import AnalysisParams, InsufficientData, analyze, render_heatmap_png
+from cl3_worker.context import WorkerContext, get_context
+from cl3_worker.series_reader import read_series
+
+log = logging.getLogger("cl3.worker.analyze")
+
+STAGES = ("read", "compute", "render", "store")
+# (progress at the start of the stage, at its end)
+_SPAN = {"read": (0, 60), "compute": (60, 85), "render": (85, 93), "store": (93, 99)}
+
+# stage name, percentage, extra progress fields
+StageCallback = Callable[[str, int, dict[str, Any]], None]
+
+
+@dataclass
+class AnalysisOutcome:
+    document: dict[str, Any]
+    png: bytes
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def analyze_series(
+    task_id: str,
+    symbol: str,
+    interval: str,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """RQ entry point (see cl3_common.tasks.contracts)."""
+    return run_analyze(get_context(), task_id, symbol, interval, start_ms, end_ms, params)
+
+
+def heatmap_title(doc: dict[str, Any]) -> str:
+    return (
+        f"{doc['symbol']} {doc['interval']}: mean log return by weekday x hour (UTC), "
+        f"{doc['candles']:,} candles"
+    )
+
+
+def compute_analysis(
+    db: Database,
+    symbol: str,
+    interval: str,
+    start_ms: int | None,
+    end_ms: int,
+    params: AnalysisParams,
+    *,
+    now_ms: int,
+    on_stage: StageCallback | None = None,
+) -> AnalysisOutcome:
+    """Read, analyse and render (no writes). Raises InsufficientData, ValueError."""
+
+    def stage(name: str, done: float = 0.0, **fields: Any) -> None:
+        if on_stage is not None:
+            lo, hi = _SPAN[name]
+            on_stage(name, int(lo + (hi - lo) * min(1.0, max(0.0, done))), fields)
+
+    validate_interval(interval)
+    timings: dict[str, float] = {}
+    expected = count_candles(start_ms, end_ms, interval) if start_ms is not None else None
+    began = time.perf_counter()
+
+    def on_batch(read: int) -> None:
+        elapsed = max(time.perf_counter() - began, 1e-6)
+        rate = read / elapsed
+        fields: dict[str, Any] = {"candles_per_s": round(rate, 1)}
+        done = 0.0
+        if expected:
+            done = read / expected
+            fields["eta_s"] = round(max(0, expected - read) / rate, 1) if rate else None
+        stage("read", done, **fields)
+
+    stage("read")
+    series = read_series(db, symbol, interval, start_ms, end_ms, on_batch=on_batch)
+    timings["read"] = time.perf_counter() - began
+
+    stage("compute")
+    t0 = time.perf_counter()
+    doc = analyze(
+        series.frame(),
+        symbol=symbol,
+        interval=interval,
+        params=params,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        now_ms=now_ms,
+    )
+    timings["compute"] = time.perf_counter() - t0
+
+    stage("render")
+    t0 = time.perf_counter()
+    png = render_heatmap_png(doc, heatmap_title(doc))
+    timings["render"] = time.perf_counter() - t0
+    return AnalysisOutcome(doc, png, timings)
+
+
+def run_analyze(
+    ctx: WorkerContext,
+    task_id: str,
+    symbol: str,
+    interval: str,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    recorder = ctx.recorder
+    recorder.started(task_id)
+    began = time.monotonic()
+
+    def fail(code: str, message: str) -> dict[str, Any]:
+        recorder.failed(task_id, code, message)
+        log.info("analyze %s failed (%s): %s", task_id, code, message)
+        return {"status": "failed", "error": {"code": code, "message": message}}
+
+    def on_stage(name: str, percent: int, fields: dict[str, Any]) -> None:
+        recorder.progress.update(
+            task_id,
+            progress=percent,
+            pages_done=STAGES.index(name),
+            pages_total=len(STAGES),
+            stage=name,
+            **fields,
+        )
+
+    try:
+        analysis_params = AnalysisParams.from_dict(params)
+    except ValueError as e:
+        return fail("invalid_request", str(e))
+    now_ms = int(ctx.clock() * 1000)
+    until = now_ms if end_ms is None else min(int(end_ms), now_ms)
+    try:
+        outcome = compute_analysis(
+            ctx.db,
+            symbol,
+            interval,
+            start_ms,
+            until,
+            analysis_params,
+            now_ms=now_ms,
+            on_stage=on_stage,
+        )
+        on_stage("store", 0, {})
+        t0 = time.perf_counter()
+        SeasonalityStore(ctx.db).save(outcome.document, outcome.png)
+        outcome.timings_s["store"] = time.perf_counter() - t0
+    except InsufficientData as e:  # the analytics' own (a ValueError): data, not a bug
+        return fail("insufficient_data", str(e))
+    except ApiError as e:  # e.g. an interval no handler would have let through
+        return fail(e.code, e.message)
+    except ValueError as e:
+        return fail("analysis_failed", str(e))
+    except PermanentError as e:
+        return fail("analysis_failed", str(e))
+    except RetryableError as e:
+        job = get_current_job()
+        if job is None or not job.retries_left:
+            recorder.failed(task_id, "unavailable", f"gave up after retries: {e}")
+        log.warning("analyze %s will be retried: %s", task_id, e)
+        raise
+    except Exception as e:  # a bug: RQ keeps the traceback; the task says what happened
+        job = get_current_job()
+        if job is None or not job.retries_left:
+            recorder.failed(task_id, "internal", f"analysis failed: {type(e).__name__}: {e}")
+        raise
+
+    doc = outcome.document
+    timings = {k: round(v, 3) for k, v in outcome.timings_s.items()}
+    result = {
+        **{k: v for k, v in doc.items() if k != "heatmap"},
+        "document_url": f"/api/seasonality/{symbol}/{interval}",
+        "heatmap_url": f"/api/seasonality/{symbol}/{interval}/heatmap.png",
+        "timings_s": timings,
+        "duration_s": round(time.monotonic() - began, 3),
+    }
+    recorder.finished(task_id, result, pages_done=len(STAGES), pages_total=len(STAGES))
+    log.info(
+        "analyze %s: %s %s, %d candles, %d patterns, %s",
+        task_id, symbol, interval, doc["candles"], len(doc["patterns"]), timings,
+    )  # fmt: skip
+    # What RQ keeps in Redis: a summary (the document itself is in MongoDB).
+    return {
+        "status": "finished",
+        "symbol": symbol,
+        "interval": interval,
+        "candles": doc["candles"],
+        "patterns": len(doc["patterns"]),
+        "timings_s": timings,
+    }

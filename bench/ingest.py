@@ -43,7 +43,10 @@ DAY_MS = 86_400_000
 
 
 class Discard:
-    """A sink that keeps nothing: measures fetching alone."""
+    """A sink that keeps nothing: measures fetching (HTTP, JSON, closed-candle filter) alone."""
+
+    def documents(self, symbol: str, interval: str, rows: list[Any]) -> list[Any]:
+        return rows  # nothing will be stored, so nothing is converted
 
     def insert(self, docs: Any) -> int:
         return len(list(docs))
@@ -53,21 +56,27 @@ class Discard:
 
 
 def timed(label: str, run: Callable[[], int], results: list[tuple[str, int, float]]) -> None:
-    """Runs the client in a forked process: it gets a core and a GIL of its own, apart from
-    the sandbox exchange's threads in this process."""
-    parent, child = multiprocessing.get_context("fork").Pipe()
-
-    def target() -> None:
-        began = time.perf_counter()
-        count = run()
-        child.send((count, time.perf_counter() - began))
-
-    proc = multiprocessing.get_context("fork").Process(target=target)
-    proc.start()
-    count, elapsed = parent.recv()
-    proc.join()
+    began = time.perf_counter()
+    count = run()
+    elapsed = time.perf_counter() - began
     results.append((label, count, elapsed))
     print(f"  {label:<44} {count:>9,} candles {elapsed:8.2f} s {count / elapsed:>11,.0f} /s")
+
+
+def serve_sandbox(conn: Any, latency_ms: float, end_ms: int) -> None:
+    """The sandbox exchange in a process of its own (its own core and GIL), prewarmed so that
+    every client meets the same warm server; answers "stats" / "reset" / "stop" on `conn`."""
+    from cl3_sandbox.exchange.malloc import tune_malloc
+
+    tune_malloc()
+    with SandboxExchange(SandboxConfig(latency_ms=latency_ms), port=0) as exchange:
+        exchange.prewarm("BTCUSDT", "1m", START_MS, end_ms)
+        conn.send(exchange.url)
+        while (command := conn.recv()) != "stop":
+            if command == "reset":
+                exchange.reset_limits()
+                exchange.reset_stats()
+            conn.send(exchange.stats())
 
 
 def bench_ccxt(url: str, end_ms: int) -> int:
@@ -127,6 +136,12 @@ def main() -> None:
     end_ms = START_MS + args.days * DAY_MS
 
     # A home of its own: other benchmarks stop the services recorded under theirs.
+    control, sandbox_end = multiprocessing.get_context("fork").Pipe()
+    sandbox = multiprocessing.get_context("fork").Process(
+        target=serve_sandbox, args=(sandbox_end, args.latency_ms, end_ms), daemon=True
+    )
+    sandbox.start()
+    url = control.recv()
     services = LocalServices(ROOT / ".cl3" / "bench-ingest", redis_port=free_port(),
                              mongo_port=37028, tools_dir=ROOT / ".cl3" / "tools")  # fmt: skip
     services.up(log=lambda m: None)
@@ -134,58 +149,57 @@ def main() -> None:
     mongo: MongoClient = MongoClient(services.mongodb_uri, tz_aware=True)
     results: list[tuple[str, int, float]] = []
     try:
-        with SandboxExchange(SandboxConfig(latency_ms=args.latency_ms), port=0) as exchange:
-            url = exchange.url
-            expected = expected_klines(
-                "BTCUSDT", "1m", START_MS, end_ms - 1, now_ms=end_ms + DAY_MS
-            )
-            print(f"{args.days} days of BTCUSDT 1m = {len(expected):,} candles; sandbox latency "
-                  f"{args.latency_ms:.0f} ms; CL3 concurrency {args.concurrency}")  # fmt: skip
-            if not args.skip_ccxt:
-                timed("ccxt async fetch_ohlcv(paginate)", lambda: bench_ccxt(url, end_ms), results)
-            if not args.skip_python_binance:
-                timed("python-binance get_historical_klines",
-                      lambda: bench_python_binance(url, end_ms), results)  # fmt: skip
-            exchange.reset_limits()
-            exchange.reset_stats()
+        expected = expected_klines("BTCUSDT", "1m", START_MS, end_ms - 1, now_ms=end_ms + DAY_MS)
+        print(f"{args.days} days of BTCUSDT 1m = {len(expected):,} candles; sandbox latency "
+              f"{args.latency_ms:.0f} ms; CL3 concurrency {args.concurrency}")  # fmt: skip
+        if not args.skip_ccxt:
+            timed("ccxt async fetch_ohlcv(paginate)", lambda: bench_ccxt(url, end_ms), results)
+        if not args.skip_python_binance:
+            timed("python-binance get_historical_klines",
+                  lambda: bench_python_binance(url, end_ms), results)  # fmt: skip
+        control.send("reset")
+        control.recv()
+        r.flushdb()
+        fetch_only = cl3_pager(url, r, Discard(), archive=False, concurrency=args.concurrency)
+        timed(
+            "CL3 fetch-only (REST pager)",
+            lambda: run_pager(fetch_only, end_ms),
+            results,
+        )
+
+        db_name = f"bench_{uuid.uuid4().hex[:8]}"
+        docs = [kline_to_doc("BTCUSDT", "1m", row) for row in expected]
+        # Same collection shape as the product's: the compound index is part of the cost.
+        ceiling_store = CandleStore(mongo[f"{db_name}_ceiling"])
+        ceiling_store.ensure_indexes()
+        ceiling = mongo[f"{db_name}_ceiling"]["candles"]
+
+        def raw_insert() -> int:
+            for i in range(0, len(docs), 1000):
+                ceiling.insert_many(docs[i : i + 1000], ordered=False)
+            return len(docs)
+
+        timed("raw pymongo insert_many (write ceiling)", raw_insert, results)
+
+        for label, use_archive in (
+            ("CL3 end to end, REST", False),
+            ("CL3 end to end, archive", True),
+        ):
             r.flushdb()
-            fetch_only = cl3_pager(url, r, Discard(), archive=False, concurrency=args.concurrency)
-            timed(
-                "CL3 fetch-only (REST pager)",
-                lambda: run_pager(fetch_only, end_ms),
-                results,
-            )
-
-            db_name = f"bench_{uuid.uuid4().hex[:8]}"
-            docs = [kline_to_doc("BTCUSDT", "1m", row) for row in expected]
-            # Same collection shape as the product's: the compound index is part of the cost.
-            ceiling_store = CandleStore(mongo[f"{db_name}_ceiling"])
-            ceiling_store.ensure_indexes()
-            ceiling = mongo[f"{db_name}_ceiling"]["candles"]
-
-            def raw_insert() -> int:
-                for i in range(0, len(docs), 1000):
-                    ceiling.insert_many(docs[i : i + 1000], ordered=False)
-                return len(docs)
-
-            timed("raw pymongo insert_many (write ceiling)", raw_insert, results)
-
-            for label, use_archive in (
-                ("CL3 end to end, REST", False),
-                ("CL3 end to end, archive", True),
-            ):
-                r.flushdb()
-                mongo.drop_database(db_name)
-                store = CandleStore(mongo[db_name])
-                store.ensure_indexes()
-                pager = cl3_pager(url, r, store, archive=use_archive, concurrency=args.concurrency)
-                timed(label, lambda p=pager: run_pager(p, end_ms), results)
-                stored = store.count_range("BTCUSDT", "1m", START_MS, end_ms)
-                assert stored == len(expected), (stored, len(expected))
             mongo.drop_database(db_name)
-            mongo.drop_database(f"{db_name}_ceiling")
-            stats = exchange.stats()
+            store = CandleStore(mongo[db_name])
+            store.ensure_indexes()
+            pager = cl3_pager(url, r, store, archive=use_archive, concurrency=args.concurrency)
+            timed(label, lambda p=pager: run_pager(p, end_ms), results)
+            stored = store.count_range("BTCUSDT", "1m", START_MS, end_ms)
+            assert stored == len(expected), (stored, len(expected))
+        mongo.drop_database(db_name)
+        mongo.drop_database(f"{db_name}_ceiling")
+        control.send("stats")
+        stats = control.recv()
     finally:
+        control.send("stop")
+        sandbox.join(timeout=10)
         mongo.close()
         services.down(log=lambda m: None)
     rates = {label: count / elapsed for label, count, elapsed in results}

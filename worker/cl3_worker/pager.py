@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
-from cl3_common.store.candles import kline_to_doc
 from cl3_worker.archive import ArchiveClient, CorruptArchive
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
 
@@ -24,7 +23,8 @@ log = logging.getLogger("cl3.worker.pager")
 
 
 class CandleSink(Protocol):
-    def insert(self, docs: Iterable[dict[str, Any]]) -> int: ...
+    def documents(self, symbol: str, interval: str, rows: list[list[Any]]) -> list[Any]: ...
+    def insert(self, docs: Iterable[Any]) -> int: ...
     def open_times(
         self, symbol: str, interval: str, start_ms: int, end_ms: int
     ) -> Iterable[int]: ...
@@ -80,7 +80,7 @@ class KlinePager:
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
-            pending: dict[Future[list[list[Any]]], Unit] = {}
+            pending: dict[Future[list[Any]], Unit] = {}
             try:
                 while todo or pending:
                     while todo and len(pending) < self._concurrency:
@@ -90,7 +90,7 @@ class KlinePager:
                     for future in done:
                         unit = pending.pop(future)
                         try:
-                            rows = future.result()
+                            docs = future.result()
                         except _ArchiveMissing:
                             # Not (yet) in the archive, or corrupt twice: page it from REST.
                             fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
@@ -103,7 +103,6 @@ class KlinePager:
                         while todo and len(pending) < self._concurrency:
                             nxt = todo.popleft()
                             pending[pool.submit(self._fetch, symbol, interval, nxt)] = nxt
-                        docs = [kline_to_doc(symbol, interval, row) for row in rows]
                         report.candles_written += self._candles.insert(docs)
                         report.candles_received += len(docs)
                         report.pages_done += 1
@@ -118,8 +117,8 @@ class KlinePager:
                 raise
         return report
 
-    def _fetch(self, symbol: str, interval: str, unit: Unit) -> list[list[Any]]:
-        """The unit's closed candles as rows (ms timestamps); documents are the writer's job."""
+    def _fetch(self, symbol: str, interval: str, unit: Unit) -> list[Any]:
+        """The unit's closed candles, as the sink's documents (built here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
             assert self._archive is not None
@@ -134,11 +133,12 @@ class KlinePager:
             rows = self._exchange.klines(
                 symbol, interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
             )
-        return [
+        closed = [
             row
             for row in (_in_ms(r) for r in rows)
             if unit.start_ms <= row[0] < unit.end_ms and row[6] < now_ms
         ]
+        return self._candles.documents(symbol, interval, closed)
 
 
 class _ArchiveMissing(Exception):

@@ -82,6 +82,12 @@ class CandleStore:
                 name="symbol_interval_open_time",
             )
 
+    @staticmethod
+    def documents(
+        symbol: str, interval: str, rows: Iterable[Sequence[Any]]
+    ) -> list[dict[str, Any]]:
+        return [kline_to_doc(symbol, interval, row) for row in rows]
+
     def insert(self, docs: Iterable[dict[str, Any]]) -> int:
         """Unordered bulk insert; returns how many were new. Duplicates (11000) are expected."""
         batch = list(docs)

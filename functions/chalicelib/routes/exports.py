@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from chalice import Response
 
+from chalicelib.plans import require_interval, require_range
 from chalicelib.router import Router, accepted
 from chalicelib.runtime import RuntimeProvider
 from chalicelib.validation import parse_interval, parse_range, parse_symbol, reject_unknown
 from cl3_common.auth import Principal
-from cl3_common.errors import Forbidden, InvalidRange, InvalidRequest, SubscriptionRequired
+from cl3_common.errors import InvalidRequest, SubscriptionRequired
 from cl3_common.tasks import TaskType
 
 EXPORT_FORMATS = ("csv", "parquet")
@@ -40,12 +41,8 @@ def export_routes(runtime: RuntimeProvider) -> Router:
         now_ms = int(rt.clock() * 1000)
         start_ms, end_ms = parse_range(body.get("start"), body.get("end"), now_ms=now_ms)
         assert start_ms is not None
-        if not plan.allows_interval(interval):
-            raise Forbidden(f"the {user.tier} plan cannot export {interval} candles")
-        if plan.max_range_ms is not None and end_ms - start_ms > plan.max_range_ms:
-            raise InvalidRange(
-                f"the {user.tier} plan exports at most {plan.max_range_days} days per request"
-            )
+        require_interval(user, plan, interval, "export")
+        require_range(user, plan, start_ms, end_ms, "export")
         params = {
             "symbol": symbol,
             "interval": interval,

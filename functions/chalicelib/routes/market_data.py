@@ -10,6 +10,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.plans import require_enqueue, require_interval, require_range
 from chalicelib.router import Router, accepted
 from chalicelib.runtime import RuntimeProvider
 from chalicelib.validation import (
@@ -20,20 +21,12 @@ from chalicelib.validation import (
     reject_unknown,
 )
 from cl3_common.auth import Principal
-from cl3_common.errors import Forbidden, InvalidRange, InvalidRequest, SubscriptionRequired
+from cl3_common.errors import InvalidRequest
 from cl3_common.intervals import count_candles, next_open
 from cl3_common.store.candles import API_FIELDS, doc_to_api
 from cl3_common.tasks import TaskType
-from cl3_common.tiers import Entitlements
 
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 5000
-
-
-def require_enqueue(user: Principal, plan: Entitlements) -> None:
-    if not plan.can_enqueue:
-        raise SubscriptionRequired(
-            f"the {user.tier} plan cannot fetch or analyse; upgrade to pro or enterprise"
-        )
 
 
 def market_data_routes(runtime: RuntimeProvider) -> Router:
@@ -52,12 +45,8 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
         now_ms = int(rt.clock() * 1000)
         start_ms, end_ms = parse_range(body.get("start"), body.get("end"), now_ms=now_ms)
         assert start_ms is not None
-        if not plan.allows_interval(interval):
-            raise Forbidden(f"the {user.tier} plan cannot fetch {interval} candles")
-        if plan.max_range_ms is not None and end_ms - start_ms > plan.max_range_ms:
-            raise InvalidRange(
-                f"the {user.tier} plan fetches at most {plan.max_range_days} days per request"
-            )
+        require_interval(user, plan, interval, "fetch")
+        require_range(user, plan, start_ms, end_ms, "fetch")
         params = {"symbol": symbol, "interval": interval, "start_ms": start_ms, "end_ms": end_ms}
         identity = {**params, "end_ms": body.get("end")}  # "until now" requests are one request
         task_id, _created = rt.tasks.submit(

@@ -11,13 +11,13 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.plans import require_enqueue, require_interval
 from chalicelib.router import Router, accepted
-from chalicelib.routes.market_data import require_enqueue
 from chalicelib.runtime import Runtime, RuntimeProvider
 from chalicelib.validation import parse_interval, parse_range, parse_symbol, reject_unknown
 from cl3_common.analysis_params import AnalysisParams
 from cl3_common.auth import Principal
-from cl3_common.errors import Forbidden, InsufficientData, InvalidRequest, NotFound
+from cl3_common.errors import InsufficientData, InvalidRequest, NotFound
 from cl3_common.store.seasonality import SeasonalityStore
 from cl3_common.tasks import TaskType
 
@@ -46,8 +46,7 @@ def seasonality_routes(runtime: RuntimeProvider) -> Router:
         start_ms, end_ms = parse_range(
             body.get("start"), body.get("end"), now_ms=now_ms, start_required=False
         )
-        if not plan.allows_interval(interval):
-            raise Forbidden(f"the {user.tier} plan cannot analyse {interval} candles")
+        require_interval(user, plan, interval, "analyse")
         store = seasonality_store(rt)
         needed = params.min_candles
         have = store.candles_available(symbol, interval, start_ms or 0, end_ms, at_most=needed)

@@ -9,18 +9,15 @@ keep-alive connections cut on ``stop()`` so pooled clients see the exchange go a
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
-import socketserver
-import sys
 import threading
 from email.utils import formatdate
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any
 
+from ..httpd import TrackedHTTPServer
 from .app import ExchangeApp, Reply
 from .config import SandboxConfig
 from .errors import error_body
@@ -94,48 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # a benchmark would otherwise print a line per request
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # stop() must not wait for idle keep-alive connections
-    request_queue_size = 128
-
+class _Server(TrackedHTTPServer):
     def __init__(self, address: tuple[str, int], app: ExchangeApp) -> None:
         self.app = app
         self.dates = _DateCache()
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves socket.getfqdn(host), a reverse-DNS lookup that can
-        # take seconds on machines without working DNS; the name is never used here.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients vanishing mid-request are normal under fault injection and benchmarks.
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._open_lock:
-            self._open.add(conn)
-        return conn, addr
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_open_connections(self) -> None:
-        with self._open_lock:
-            conns, self._open = list(self._open), set()
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
 
 
 class SandboxExchange:

@@ -7,15 +7,14 @@ with Content-Length on every reply, no Nagle stalls, and no answers after ``stop
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from cl3_sandbox.httpd import TrackedHTTPServer
 
 
 @dataclass
@@ -29,39 +28,12 @@ class Response:
 App = Callable[[str, str, Sequence[tuple[str, str]], Mapping[str, str]], Response]
 
 
-class JsonHTTPServer(ThreadingHTTPServer):
-    """Threaded server that disables Nagle per connection and can cut live keep-alives on stop."""
-
-    daemon_threads = True
-    allow_reuse_address = True
+class JsonHTTPServer(TrackedHTTPServer):
+    """Serves an ``App`` (see above) through the shared tracked server."""
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
         super().__init__(address, _JsonHandler)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        # Small replies on kept-alive connections would otherwise wait on delayed ACKs (~40 ms).
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self._open_lock:
-            self._open.add(conn)
-        return conn, addr
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_open_connections(self) -> None:
-        # Without this a pooled client connection would keep being served after stop(),
-        # hiding "the service is down" from tests that stop the stand-in.
-        with self._open_lock:
-            conns = list(self._open)
-        for conn in conns:
-            with contextlib.suppress(OSError):  # already closed by the peer
-                conn.shutdown(socket.SHUT_RDWR)
 
 
 class _JsonHandler(BaseHTTPRequestHandler):

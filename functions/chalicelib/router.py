@@ -53,9 +53,8 @@ class Router:
         headers = self.request.headers
         runtime = self.runtime
         user = runtime.authenticator.authenticate(headers.get("authorization"))
-        limiter = getattr(runtime, "rate_limiter", None)
-        if limiter is not None:
-            limiter.check(user, runtime.entitlements[user.tier])
+        if runtime.rate_limiter is not None:
+            runtime.rate_limiter.check(user, runtime.entitlements[user.tier])
         return user
 
     def json_body(self) -> dict[str, Any]:

@@ -42,6 +42,14 @@ def parse_range(
     return start_ms, min(end_ms, now_ms)
 
 
+def parse_required_range(start: Any, end: Any, *, now_ms: int) -> tuple[int, int]:
+    """Like parse_range, for requests where start is mandatory (fetch, export)."""
+    start_ms, end_ms = parse_range(start, end, now_ms=now_ms, start_required=True)
+    if start_ms is None:  # parse_range has already refused a missing start
+        raise InvalidRequest("start is required (ISO-8601 UTC or epoch milliseconds)")
+    return start_ms, end_ms
+
+
 def parse_limit(value: Any, *, default: int, maximum: int) -> int:
     if value is None:
         return default

@@ -7,7 +7,12 @@ from chalice import Response
 from chalicelib.plans import require_interval, require_range
 from chalicelib.router import Router, accepted
 from chalicelib.runtime import RuntimeProvider
-from chalicelib.validation import parse_interval, parse_range, parse_symbol, reject_unknown
+from chalicelib.validation import (
+    parse_interval,
+    parse_required_range,
+    parse_symbol,
+    reject_unknown,
+)
 from cl3_common.auth import Principal
 from cl3_common.errors import InvalidRequest, SubscriptionRequired
 from cl3_common.tasks import TaskType
@@ -39,8 +44,7 @@ def export_routes(runtime: RuntimeProvider) -> Router:
         if body.get("end") is None:
             raise InvalidRequest("end is required (ISO-8601 UTC or epoch milliseconds)")
         now_ms = int(rt.clock() * 1000)
-        start_ms, end_ms = parse_range(body.get("start"), body.get("end"), now_ms=now_ms)
-        assert start_ms is not None
+        start_ms, end_ms = parse_required_range(body.get("start"), body.get("end"), now_ms=now_ms)
         require_interval(user, plan, interval, "export")
         require_range(user, plan, start_ms, end_ms, "export")
         params = {

@@ -17,6 +17,7 @@ from chalicelib.validation import (
     parse_interval,
     parse_limit,
     parse_range,
+    parse_required_range,
     parse_symbol,
     reject_unknown,
 )
@@ -43,8 +44,7 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
         interval = parse_interval(body.get("interval"))
         rt.catalog.require_tradable(symbol)
         now_ms = int(rt.clock() * 1000)
-        start_ms, end_ms = parse_range(body.get("start"), body.get("end"), now_ms=now_ms)
-        assert start_ms is not None
+        start_ms, end_ms = parse_required_range(body.get("start"), body.get("end"), now_ms=now_ms)
         require_interval(user, plan, interval, "fetch")
         require_range(user, plan, start_ms, end_ms, "fetch")
         params = {"symbol": symbol, "interval": interval, "start_ms": start_ms, "end_ms": end_ms}

@@ -27,6 +27,9 @@ from cl3_common.settings import Settings
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange
 from cl3_sandbox.supabase import mint_token
 
+# clock, keys and stub: the Supabase stand-in fixtures both auth suites use.
+pytest_plugins = ["tests.auth_support"]
+
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SECRET = "test-secret-with-at-least-32-bytes-of-entropy!!"
 TEST_REDIS_DB = 13

@@ -10,7 +10,7 @@ from chalice.test import Client
 from chalicelib.factory import create_app
 from chalicelib.runtime import Runtime
 from cl3_common.settings import Settings
-from cl3_sandbox.supabase import SigningKeys, SupabaseStub
+from cl3_sandbox.supabase import SupabaseStub
 from tests.unit.auth.fakes import ANON, SERVICE, FakeClock
 
 MakeApi = Callable[..., Client]
@@ -22,22 +22,6 @@ AUTH_TEST_REDIS_DB = 12
 @pytest.fixture
 def redis_url(services: tuple[str, str]) -> str:
     return f"{services[0]}/{AUTH_TEST_REDIS_DB}"
-
-
-@pytest.fixture(scope="session")
-def keys() -> SigningKeys:
-    return SigningKeys.generate()
-
-
-@pytest.fixture
-def stub(keys: SigningKeys) -> Iterator[SupabaseStub]:
-    with SupabaseStub(keys, anon_key=ANON, service_key=SERVICE) as running:
-        yield running
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.database import Database
-from rq import get_current_job
 
 from cl3_common.errors import ApiError, PermanentError, RetryableError
 from cl3_common.intervals import count_candles, validate_interval
 from cl3_common.store.seasonality import SeasonalityStore
 from cl3_worker.analytics import AnalysisParams, InsufficientData, analyze, render_heatmap_png
 from cl3_worker.context import WorkerContext, get_context
+from cl3_worker.jobs.attempts import fail_if_last_attempt
 from cl3_worker.series_reader import read_series
 
 log = logging.getLogger("cl3.worker.analyze")
@@ -187,15 +187,13 @@ def run_analyze(
     except PermanentError as e:
         return fail("analysis_failed", str(e))
     except RetryableError as e:
-        job = get_current_job()
-        if job is None or not job.retries_left:
-            recorder.failed(task_id, "unavailable", f"gave up after retries: {e}")
+        fail_if_last_attempt(recorder, task_id, "unavailable", f"gave up after retries: {e}")
         log.warning("analyze %s will be retried: %s", task_id, e)
         raise
     except Exception as e:  # a bug: RQ keeps the traceback; the task says what happened
-        job = get_current_job()
-        if job is None or not job.retries_left:
-            recorder.failed(task_id, "internal", f"analysis failed: {type(e).__name__}: {e}")
+        fail_if_last_attempt(
+            recorder, task_id, "internal", f"analysis failed: {type(e).__name__}: {e}"
+        )
         raise
 
     doc = outcome.document

@@ -17,12 +17,11 @@ import time
 from collections.abc import Iterator
 from typing import IO, Any
 
-from rq import get_current_job
-
 from cl3_common.errors import PermanentError, RetryableError
 from cl3_common.ssm import boto_client
 from cl3_common.store.candles import API_FIELDS, doc_to_api
 from cl3_worker.context import WorkerContext, get_context
+from cl3_worker.jobs.attempts import fail_if_last_attempt
 
 log = logging.getLogger("cl3.worker.export")
 
@@ -132,9 +131,7 @@ def _fail(ctx: WorkerContext, task_id: str, bucket: str, e: Exception) -> str | 
         log.error("export %s failed: %s", task_id, message)
         return message
     if isinstance(e, RetryableError | BotoCoreError) or code in _RETRYABLE_S3_CODES:
-        job = get_current_job()
-        if job is None or not job.retries_left:
-            ctx.recorder.failed(task_id, "unavailable", f"gave up after retries: {e}")
+        fail_if_last_attempt(ctx.recorder, task_id, "unavailable", f"gave up after retries: {e}")
         return None
     ctx.recorder.failed(task_id, "export_failed", f"export failed: {e}")  # a bug: RQ has it
     return None

@@ -6,12 +6,11 @@ import logging
 import time
 from typing import Any
 
-from rq import get_current_job
-
 from cl3_common.errors import PermanentError, RetryableError
 from cl3_common.exchange.errors import ExchangeRejected
 from cl3_worker.context import WorkerContext, get_context
 from cl3_worker.gaps import find_gaps
+from cl3_worker.jobs.attempts import fail_if_last_attempt
 from cl3_worker.pager import KlinePager, PagerReport
 
 log = logging.getLogger("cl3.worker.fetch")
@@ -67,9 +66,7 @@ def run_fetch(
         recorder.failed(task_id, code, str(e))
         return {"status": "failed", "error": str(e)}  # retrying cannot help: no RQ retry
     except RetryableError as e:
-        job = get_current_job()
-        if job is None or not job.retries_left:
-            recorder.failed(task_id, "unavailable", f"gave up after retries: {e}")
+        fail_if_last_attempt(recorder, task_id, "unavailable", f"gave up after retries: {e}")
         log.warning("fetch %s will be retried: %s", task_id, e)
         raise
 

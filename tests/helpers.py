@@ -17,3 +17,17 @@ def wait_until(
             return value
         time.sleep(interval_s)
     raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+def store_rows(env: dict[str, str], symbol: str, interval: str, rows: list[list[Any]]) -> int:
+    """Stores Binance kline rows for a test through the product's own candle store."""
+    from pymongo import MongoClient
+
+    from cl3_common.store import CandleStore
+
+    client: MongoClient = MongoClient(env["MONGODB_URI"], tz_aware=True)
+    try:
+        store = CandleStore(client[env["MONGODB_DB"]])
+        return store.insert(store.documents(symbol, interval, rows))
+    finally:
+        client.close()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from chalice import Chalice
 
+from chalicelib.isolated_app import IsolatedChalice
 from chalicelib.routes.exports import export_routes
 from chalicelib.routes.health import health_routes
 from chalicelib.routes.market_data import market_data_routes
@@ -27,7 +28,7 @@ ROUTE_GROUPS = (
 
 
 def create_app(runtime_factory: Callable[[], Runtime] = Runtime.from_env) -> Chalice:
-    app = Chalice(app_name="cl3")
+    app = IsolatedChalice(app_name="cl3")
     app.log.setLevel(logging.INFO)
     app.api.binary_types.append("image/png")
     provider = RuntimeProvider(runtime_factory)

@@ -32,7 +32,7 @@ def create_app(runtime_factory: Callable[[], Runtime] = Runtime.from_env) -> Cha
     app.log.setLevel(logging.INFO)
     app.api.binary_types.append("image/png")
     provider = RuntimeProvider(runtime_factory)
-    app.runtime_provider = provider  # type: ignore[attr-defined]
+    app.runtime_provider = provider
     for group in ROUTE_GROUPS:
         app.register_blueprint(group(provider).blueprint)
     # The scheduled refresh; its rate is REFRESH_INTERVAL_MINUTES (default 15) at import time.

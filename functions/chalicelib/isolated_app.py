@@ -18,12 +18,14 @@ from chalice import Chalice
 
 
 class IsolatedChalice(Chalice):
+    runtime_provider: Any  # set by create_app: what handlers build their clients from
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Set before Chalice.__init__, which assigns the attributes below.
         self._per_thread = threading.local()
         super().__init__(*args, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def current_request(self) -> Any:
         return getattr(self._per_thread, "current_request", None)
 
@@ -31,7 +33,7 @@ class IsolatedChalice(Chalice):
     def current_request(self, value: Any) -> None:
         self._per_thread.current_request = value
 
-    @property  # type: ignore[override]
+    @property
     def lambda_context(self) -> Any:
         return getattr(self._per_thread, "lambda_context", None)
 

@@ -9,9 +9,9 @@ Every API reply carries ``X-MBX-USED-WEIGHT`` and ``X-MBX-USED-WEIGHT-1M``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from ..httpd import Reply
 from . import errors
 from .api import RestApi
 from .archive import ARCHIVE_PREFIX, ArchiveStore
@@ -23,15 +23,6 @@ from .stats import Stats
 
 JSON = "application/json;charset=UTF-8"
 HTML = "text/html"
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    drop: bool = False  # close the connection without answering
 
 
 class ExchangeApp:

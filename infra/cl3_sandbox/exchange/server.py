@@ -1,101 +1,25 @@
-"""HTTP transport and the public ``SandboxExchange`` object.
+"""The public ``SandboxExchange`` object: the exchange app served over real HTTP.
 
-Stdlib ``ThreadingHTTPServer`` with what keeps it off the critical path of a benchmark:
-HTTP/1.1 keep-alive, ``TCP_NODELAY`` on accepted sockets (otherwise a kept-alive client waits
-~40 ms on Nagle + delayed ACK), the whole response (status line, headers, body) written with a
-single ``sendall``, a listen backlog that absorbs 16+ simultaneous connects, and live
-keep-alive connections cut on ``stop()`` so pooled clients see the exchange go away.
+Transport (keep-alive, ``TCP_NODELAY``, one write per reply, connections cut on ``stop()``) is
+the shared :mod:`cl3_sandbox.httpd`; routing, limits and bodies are :class:`.app.ExchangeApp`.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from email.utils import formatdate
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
 from types import TracebackType
-from typing import Any
 
-from ..httpd import TrackedHTTPServer
-from .app import ExchangeApp, Reply
+from ..httpd import Reply, Request, ServerThread
+from .app import ExchangeApp
 from .config import SandboxConfig
 from .errors import error_body
 from .faults import KLINES_PATH, Fault
 from .stats import Stats
 from .symbols import symbol_map
 
-_log = logging.getLogger(__name__)
-_REASONS = {s.value: s.phrase for s in HTTPStatus} | {418: "I'm a teapot"}
 
-
-class _DateCache:
-    """RFC 7231 ``Date`` header, formatted at most once per second."""
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._value = ""
-
-    def get(self, now: float) -> str:
-        second = int(now)
-        if second != self._second:
-            self._value, self._second = formatdate(second, usegmt=True), second
-        return self._value
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-    # Idle kept-alive connections are closed after this many seconds.
-    timeout = 120
-
-    def do_GET(self) -> None:
-        self._serve(head=False)
-
-    def do_HEAD(self) -> None:
-        self._serve(head=True)
-
-    def _serve(self, head: bool) -> None:
-        length = self.headers.get("Content-Length", "0")
-        if length.isdigit() and int(length):  # drain a stray body so the next request parses
-            self.rfile.read(int(length))
-        try:
-            reply = self.server.app.handle(self.path, self.client_address[0])
-        except Exception:  # a sandbox bug must not look like a network failure to clients
-            _log.exception("sandbox exchange failed on %s", self.path)
-            reply = Reply(
-                500, error_body(-1000, "An unknown error occurred while processing the request.")
-            )
-        if reply.drop:
-            self.close_connection = True
-            return
-        self._write(reply, head)
-
-    def _write(self, reply: Reply, head: bool) -> None:
-        lines = [
-            f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Unknown')}",
-            f"Date: {self.server.dates.get(self.server.app.config.clock())}",
-            f"Content-Type: {reply.content_type}",
-            f"Content-Length: {len(reply.body)}",
-        ]
-        lines.extend(f"{name}: {value}" for name, value in reply.headers)
-        if self.close_connection:
-            lines.append("Connection: close")
-        head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        try:
-            self.wfile.write(head_bytes if head else head_bytes + reply.body)
-        except ConnectionError:  # the client gave up (e.g. its timeout fired): not our error
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # a benchmark would otherwise print a line per request
-
-
-class _Server(TrackedHTTPServer):
-    def __init__(self, address: tuple[str, int], app: ExchangeApp) -> None:
-        self.app = app
-        self.dates = _DateCache()
-        super().__init__(address, _Handler)
+def _internal_error() -> Reply:
+    # A sandbox bug must not look like a network failure to clients: Binance's -1000.
+    return Reply(500, error_body(-1000, "An unknown error occurred while processing the request."))
 
 
 class SandboxExchange:
@@ -112,8 +36,7 @@ class SandboxExchange:
         self.host = host
         self.port = port
         self.app = ExchangeApp(self.config)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ServerThread | None = None
 
     @property
     def url(self) -> str:
@@ -124,36 +47,36 @@ class SandboxExchange:
     def start(self) -> SandboxExchange:
         if self._server is not None:
             return self
-        self._server = _Server((self.host, self.port), self.app)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"sandbox-exchange-{self.port}",
-            daemon=True,
+        server = ServerThread(
+            "sandbox-exchange",
+            self.host,
+            self.port,
+            self._serve,
+            idle_timeout=120,  # idle kept-alive connections are closed after this many seconds
+            clock=self.config.clock,
+            error_reply=_internal_error,
         )
-        self._thread.start()
+        self.port = server.port
+        self._server = server.start()
         return self
+
+    def _serve(self, request: Request) -> Reply:
+        return self.app.handle(request.target, request.client_ip)
 
     def serve_forever(self) -> None:
         """Blocking variant of ``start()`` for the CLI."""
-        self.start()
-        assert self._thread is not None
+        server = self.start()._server
+        assert server is not None
         try:
-            while self._thread.is_alive():
-                self._thread.join(0.5)
+            while server.is_alive():
+                server.join(0.5)
         finally:
             self.stop()
 
     def stop(self) -> None:
         server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_open_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
+        if server is not None:
+            server.stop()
 
     def __enter__(self) -> SandboxExchange:
         return self.start()

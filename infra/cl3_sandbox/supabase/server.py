@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
+from ..httpd import JsonResponse as Response
+from ..httpd import ServerThread, json_app, json_error_reply
 from . import gotrue, postgrest
-from .httpd import JsonHTTPServer, Response
 from .keys import SigningKeys
 from .tokens import mint_token
 
@@ -63,34 +64,23 @@ class SupabaseStub:
         self._revoked: set[str] = set()
         self._subscriptions: dict[str, list[dict[str, Any]]] = {}
         self._user_created: dict[str, float] = {}
-        self._server: JsonHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ServerThread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> SupabaseStub:
         if self._server is not None:
             raise RuntimeError("SupabaseStub already started")
-        self._server = JsonHTTPServer((self._host, self._port), self.handle)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # a fast stop(); idle polling cost is negligible
-            name=f"supabase-stub:{self._server.server_address[1]}",
-            daemon=True,
-        )
-        self._thread.start()
+        app = json_app(self.handle)
+        server = ServerThread("supabase-stub", self._host, self._port, app,
+                              error_reply=json_error_reply)  # fmt: skip
+        self._server = server.start()
         return self
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._server = self._thread = None
-        server.shutdown()
-        server.close_open_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
 
     def __enter__(self) -> SupabaseStub:
         return self.start()
@@ -107,7 +97,7 @@ class SupabaseStub:
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("SupabaseStub is not running")
-        return int(self._server.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:

@@ -1,0 +1,153 @@
+"""A plausibility check on every ingested page (issue 11 item 4): a page that fails is not stored.
+
+Rows are numeric tuples in API order (candle.FIELDS). Each kind of problem is reported once,
+naming the first offending open time and how many rows share it. Every check runs column-wise
+through C builtins (zip, map with operator functions), about 1 ms per 1,000 rows.
+
+Kinds: "trade" (klines), "mark" and "index" (price klines) need prices > 0; "premium"
+(premium index klines) may be zero or negative. All need low <= min(open, close),
+max(open, close) <= high, and volumes, quote volume, taker volumes and trades >= 0 with the
+taker volumes within the totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from itertools import repeat
+from math import isfinite
+from operator import gt, le, lt, mod, ne, not_, or_, sub
+from typing import Any
+
+from cl3_common.derived.candle import FIELDS, Row, iso
+from cl3_common.errors import InvalidRequest
+from cl3_common.intervals import align_down, next_open, nominal_ms, validate_interval
+
+KINDS = ("trade", "mark", "index", "premium")
+# Binance (and so any kline) started after 2009; past 2100 is a unit mistake.
+MIN_MS = int(datetime(2009, 1, 1, tzinfo=UTC).timestamp() * 1000)
+MAX_MS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000)
+_WEEK_PHASE_MS = 4 * 86_400_000  # weeks open on Monday; 1970-01-01 was a Thursday
+_NUMBER = {int, float}
+_INTS = (0, 1, 8)  # open_time, close_time, trades
+_FLOATS = (2, 3, 4, 5, 6, 7, 9, 10)
+
+
+def check_rows(
+    rows: Sequence[Row], interval: str, start_ms: int, end_ms: int, *, kind: str = "trade"
+) -> list[str]:
+    """Problems found in a page of rows fetched for [start_ms, end_ms); empty when plausible."""
+    validate_interval(interval)
+    if kind not in KINDS:
+        raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if not rows:
+        return []
+    typed = _typed_columns(rows)
+    if isinstance(typed, str):
+        return [typed]
+    columns, finite = typed
+    opens, close_times, o, h, lo, c, v, q, n, tb, tq = columns
+    floats = (o, h, lo, c, v, q, tb, tq)
+    problems: list[str] = []
+
+    def report(flags: Iterable[Any], what: str) -> None:
+        flagged = list(flags)
+        first, count = flagged.index(True), flagged.count(True)
+        more = f" (and {count - 1} more rows)" if count > 1 else ""
+        problems.append(f"{what} at open time {opens[first]} ({iso(opens[first])}){more}")
+
+    # Each check is a cheap C-level test first; flags per row are built only when it fails.
+    if _times_plausible(opens, close_times, report):
+        _check_grid(opens, close_times, interval, start_ms, end_ms, report)
+    if not finite:
+        finite_rows = map(all, zip(*(map(isfinite, column) for column in floats), strict=True))
+        report(map(not_, finite_rows), "non-finite value (NaN or infinity)")
+    if any(map(gt, lo, o)) or any(map(gt, lo, c)):
+        report(map(or_, map(gt, lo, o), map(gt, lo, c)), "low above open or close")
+    if any(map(lt, h, o)) or any(map(lt, h, c)):
+        report(map(or_, map(lt, h, o), map(lt, h, c)), "high below open or close")
+    if kind != "premium" and min(map(min, (o, h, lo, c))) <= 0:
+        report(map(le, map(min, o, h, lo, c), repeat(0)), f"{kind} price not above zero")
+    if min(map(min, (v, q, tb, tq))) < 0:
+        report(map(lt, map(min, v, q, tb, tq), repeat(0)), "negative volume")
+    if any(map(gt, tb, v)) or any(map(gt, tq, q)):
+        report(map(or_, map(gt, tb, v), map(gt, tq, q)), "taker volume above total volume")
+    if min(n) < 0:
+        report(map(lt, n, repeat(0)), "negative trade count")
+    return problems
+
+
+Columns = tuple[Sequence[Any], ...]
+
+
+def _typed_columns(rows: Sequence[Row]) -> tuple[Columns, bool] | str:
+    """(columns, all floats finite), or what makes the rows unreadable as klines."""
+    if set(map(len, rows)) != {len(FIELDS)}:
+        bad = next(i for i, row in enumerate(rows) if len(row) != len(FIELDS))
+        return f"row {bad} has {len(rows[bad])} fields, expected {len(FIELDS)}"
+    columns = tuple(zip(*rows, strict=True))
+    try:  # isfinite also rejects what is not a number (str, None) with a TypeError
+        finite = all(all(map(isfinite, columns[k])) for k in _FLOATS)
+    except TypeError:
+        finite = False
+    if all(set(map(type, columns[k])) <= {int} for k in _INTS) and finite:
+        return columns, True
+    for name, column in zip(FIELDS, columns, strict=True):
+        integral = name in ("open_time", "close_time", "trades")
+        allowed = {int} if integral else _NUMBER
+        if not set(map(type, column)) <= allowed:
+            bad = next(i for i, x in enumerate(column) if type(x) not in allowed)
+            kind = "an integer" if integral else "a number"
+            return f"{name} {column[bad]!r} in row {bad} is not {kind}"
+    return columns, False  # numbers, but some NaN or infinite
+
+
+Report = Callable[[Iterable[Any], str], None]
+
+
+def _times_plausible(opens: Sequence[int], close_times: Sequence[int], report: Report) -> bool:
+    """Report timestamps outside 2009..2100, naming a seconds or microseconds mix-up."""
+    ok = True
+    for name, column in (("open_time", opens), ("close_time", close_times)):
+        if min(column) >= MIN_MS and max(column) < MAX_MS:
+            continue
+        ok = False
+        bad = next(x for x in column if not MIN_MS <= x < MAX_MS)
+        if MIN_MS <= bad // 1000 < MAX_MS:
+            what = f"{name} in microseconds instead of milliseconds"
+        elif MIN_MS <= bad * 1000 < MAX_MS:
+            what = f"{name} in seconds instead of milliseconds"
+        else:
+            what = f"{name} {bad} outside 2009..2100"
+        report((not MIN_MS <= x < MAX_MS for x in column), what)
+    return ok
+
+
+def _check_grid(
+    opens: Sequence[int],
+    close_times: Sequence[int],
+    interval: str,
+    start_ms: int,
+    end_ms: int,
+    report: Report,
+) -> None:
+    if min(opens) < start_ms or max(opens) >= end_ms:
+        outside = (not start_ms <= t < end_ms for t in opens)
+        report(outside, f"open time outside the requested [{start_ms}, {end_ms})")
+    if any(map(le, opens[1:], opens)):
+        report((False, *map(le, opens[1:], opens)), "open time not after the previous one")
+    closes_wrong = "close_time is not the next open time minus 1 ms"
+    if interval == "1M":
+        if any(align_down(t, "1M") != t for t in opens):
+            report((align_down(t, "1M") != t for t in opens), "open time not on the 1M grid")
+        expected = [next_open(t, "1M") - 1 for t in opens]
+        if any(map(ne, close_times, expected)):
+            report(map(ne, close_times, expected), closes_wrong)
+        return
+    step = nominal_ms(interval)
+    phase = _WEEK_PHASE_MS if interval == "1w" else 0
+    if any(map(mod, map(sub, opens, repeat(phase)), repeat(step))):
+        off_grid = map(ne, map(mod, map(sub, opens, repeat(phase)), repeat(step)), repeat(0))
+        report(off_grid, f"open time not on the {interval} grid")
+    if any(map(ne, map(sub, close_times, opens), repeat(step - 1))):
+        report(map(ne, map(sub, close_times, opens), repeat(step - 1)), closes_wrong)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import date
+from itertools import pairwise
 
 import pytest
 
@@ -274,3 +275,29 @@ def test_fields_come_out_in_api_order():
     [bucket] = resample(series(T0, 3), "1m", "3m")
     assert tuple(bucket)[: len(FIELDS)] == FIELDS
     assert tuple(bucket)[len(FIELDS) :] == ("vwap", "complete", "sources")
+
+
+def test_same_interval_adds_vwap_complete_and_sources():
+    weeks = resample(series(T0, 3, 7 * DAY), "1w", "1w")
+    assert [(w["open_time"], w["sources"], w["complete"]) for w in weeks] == [
+        (T0, 1, True),
+        (T0 + 7 * DAY, 1, True),
+        (T0 + 14 * DAY, 1, True),
+    ]
+    firsts = [ms(f"2024-0{m}-01T00:00:00Z") for m in (1, 2, 3)]
+    months = [row(a, 1.0, 2.0, 0.5, 1.5, 4.0, step=b - a) for a, b in pairwise(firsts)]
+    out = resample(months, "1M", "1M")
+    assert [(m["open_time"], m["close_time"], m["vwap"]) for m in out] == [
+        (firsts[0], firsts[1] - 1, 1.5),
+        (firsts[1], firsts[2] - 1, 1.5),
+    ]
+
+
+def test_a_misaligned_time_zone_is_refused_before_anything_is_read():
+    with pytest.raises(InvalidRequest) as err:
+        ResamplePlan("1w", "1w", "+08:00").window(T0, 10)
+    # Local Monday midnight is Sunday 16:00 UTC: weeks from 8h candles line up, stored 1w don't.
+    assert "16:00:00Z" in err.value.message and "resample from 8h or 4h" in err.value.message
+    with pytest.raises(InvalidRequest) as err:
+        ResamplePlan("1d", "1M", "+08:00").window(T0, 10)
+    assert "resample from 8h or 4h" in err.value.message

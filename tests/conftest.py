@@ -1,7 +1,10 @@
-"""Shared fixtures: real Redis and MongoDB wire server, the sandbox exchange, the Chalice app.
+"""Shared fixtures: real Redis, the store (a SQLite file per test, or a MongoDB wire server),
+the sandbox exchange, the Chalice app.
 
-Services come from REDIS_URL / MONGODB_URI when given, else `cl3 services` starts them on
-test ports under .cl3/test (the same code path as the README's commands).
+Redis comes from REDIS_URL when given, else a private `redis-server` per test session. The
+default store is a fresh SQLite file per test (the embedded default, as users run it). Tests
+of the `mongodb` backend use MONGODB_URI when given, else the FerretDB that
+`cl3 services up --mongo` starts on a test port under .cl3/test.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from chalicelib.runtime import Runtime
 from cl3_cli.processes import free_port
 from cl3_cli.services import LocalServices
 from cl3_common.settings import Settings
+from cl3_common.store import Stores, open_stores
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange
 from cl3_sandbox.supabase import mint_token
 
@@ -36,32 +40,38 @@ TEST_REDIS_DB = 13
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(redis base URL without db, mongodb URI) of live servers.
+def redis_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL (without db) of a live Redis; each test session gets a private one."""
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        yield redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url
+        return
+    private = LocalServices(tmp_path_factory.mktemp("redis"), redis_port=free_port())
+    private.up(log=lambda m: None, which=("redis",))
+    yield private.redis_url.rsplit("/", 1)[0]
+    private.down(log=lambda m: None, which=("redis",))
 
-    Each test session gets a private Redis (tests flush it), while the MongoDB wire server is
-    shared on a fixed port (every test uses a database of its own).
-    """
-    redis_url, mongo_uri = os.environ.get("REDIS_URL"), os.environ.get("MONGODB_URI")
-    if redis_url and mongo_uri:
-        yield redis_url.rsplit("/", 1)[0] if redis_url.count("/") > 2 else redis_url, mongo_uri
+
+@pytest.fixture(scope="session")
+def mongo_uri() -> Iterator[str]:
+    """A live MongoDB wire server, shared on a fixed port (every test uses its own database)."""
+    given = os.environ.get("MONGODB_URI")
+    if given:
+        yield given
         return
     tools = ROOT / ".cl3" / "tools"
     mongo = LocalServices(ROOT / ".cl3" / "test", mongo_port=37017, tools_dir=tools)
-    started_mongo = not mongo.status()["mongo"]
+    started = not mongo.status()["mongo"]
     mongo.up(log=lambda m: None, which=("mongo",))
-    private = LocalServices(tmp_path_factory.mktemp("redis"), redis_port=free_port())
-    private.up(log=lambda m: None, which=("redis",))
-    yield private.redis_url.rsplit("/", 1)[0], mongo.mongodb_uri
-    private.down(log=lambda m: None, which=("redis",))
+    yield mongo.mongodb_uri
     # On a developer machine the shared server stays up for the next run (and parallel ones).
-    if started_mongo and os.environ.get("CI"):
+    if started and os.environ.get("CI"):
         mongo.down(log=lambda m: None, which=("mongo",))
 
 
 @pytest.fixture
-def redis_url(services: tuple[str, str]) -> str:
-    return f"{services[0]}/{TEST_REDIS_DB}"
+def redis_url(redis_base: str) -> str:
+    return f"{redis_base}/{TEST_REDIS_DB}"
 
 
 @pytest.fixture
@@ -74,17 +84,18 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def mongo_db_name(services: tuple[str, str]) -> Iterator[str]:
+def mongo_db_name(mongo_uri: str) -> Iterator[str]:
     name = f"cl3_test_{uuid.uuid4().hex[:10]}"
     yield name
-    client: MongoClient = MongoClient(services[1], serverSelectionTimeoutMS=3000)
+    client: MongoClient = MongoClient(mongo_uri, serverSelectionTimeoutMS=3000)
     client.drop_database(name)
     client.close()
 
 
 @pytest.fixture
-def mongo_db(services: tuple[str, str], mongo_db_name: str) -> Iterator[Any]:
-    client: MongoClient = MongoClient(services[1], tz_aware=True, serverSelectionTimeoutMS=3000)
+def mongo_db(mongo_uri: str, mongo_db_name: str) -> Iterator[Any]:
+    """Raw access to a test's MongoDB database, for checking stored documents as they are."""
+    client: MongoClient = MongoClient(mongo_uri, tz_aware=True, serverSelectionTimeoutMS=3000)
     yield client[mongo_db_name]
     client.close()
 
@@ -104,16 +115,15 @@ def exchange(exchange_server: SandboxExchange) -> SandboxExchange:
 @pytest.fixture
 def env(
     redis_url: str,
-    services: tuple[str, str],
-    mongo_db_name: str,
+    tmp_path: Path,
     exchange: SandboxExchange,
     redis_client: redis.Redis,
 ) -> dict[str, str]:
-    """The environment of section 7 for one test (its own Redis db content and Mongo db)."""
+    """The configuration environment for one test: its own Redis db content and store file."""
     return {
         "REDIS_URL": redis_url,
-        "MONGODB_URI": services[1],
-        "MONGODB_DB": mongo_db_name,
+        "STORE_BACKEND": "sqlite",
+        "SQLITE_PATH": str(tmp_path / "store" / "cl3.sqlite3"),
         "BINANCE_BASE_URL": exchange.url,
         "BINANCE_ARCHIVE_URL": exchange.url,
         "SUPABASE_JWT_SECRET": TEST_SECRET,
@@ -122,8 +132,23 @@ def env(
 
 
 @pytest.fixture
+def mongo_env(env: dict[str, str], mongo_uri: str, mongo_db_name: str) -> dict[str, str]:
+    """`env` on the `mongodb` backend (a database of its own on the wire server)."""
+    return {**env, "STORE_BACKEND": "mongodb", "MONGODB_URI": mongo_uri,
+            "MONGODB_DB": mongo_db_name}  # fmt: skip
+
+
+@pytest.fixture
 def settings(env: dict[str, str]) -> Settings:
     return Settings.from_env(env)
+
+
+@pytest.fixture
+def stores(settings: Settings) -> Iterator[Stores]:
+    """The stores of the test's backend, opened as a worker opens them."""
+    opened = open_stores(settings)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
@@ -139,7 +164,7 @@ def token() -> Callable[..., str]:
 def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = Runtime.from_settings(settings)
     yield rt
-    rt.mongo.close()
+    rt.stores.close()
 
 
 @pytest.fixture

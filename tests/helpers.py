@@ -6,6 +6,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cl3_common.settings import Settings
+from cl3_common.store import SeriesKey, kline_to_row, open_stores
+
 
 def wait_until(
     predicate: Callable[[], Any], timeout_s: float = 30, interval_s: float = 0.05
@@ -19,15 +22,14 @@ def wait_until(
     raise AssertionError(f"condition not met within {timeout_s}s")
 
 
-def store_rows(env: dict[str, str], symbol: str, interval: str, rows: list[list[Any]]) -> int:
+def store_rows(
+    env: dict[str, str], symbol: str, interval: str, rows: list[list[Any]], **key: str
+) -> int:
     """Stores Binance kline rows for a test through the product's own candle store."""
-    from pymongo import MongoClient
-
-    from cl3_common.store import CandleStore
-
-    client: MongoClient = MongoClient(env["MONGODB_URI"], tz_aware=True)
+    stores = open_stores(Settings.from_env(env))
     try:
-        store = CandleStore(client[env["MONGODB_DB"]])
-        return store.insert(store.documents(symbol, interval, rows))
+        return stores.candles.insert(
+            SeriesKey(symbol, interval, **key), [kline_to_row(r) for r in rows]
+        )
     finally:
-        client.close()
+        stores.close()

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import redis
 import requests
-from pymongo import MongoClient
 
 from cl3_common.auth import AuthCache, Authenticator, TokenVerifier
 from cl3_common.auth.authenticator import RemoteSessionCheck
@@ -23,7 +22,7 @@ from cl3_common.progress import ProgressStore
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings, SettingsError
-from cl3_common.store import CandleStore, SeriesStore, TaskStore, connect_mongo
+from cl3_common.store import Stores, open_stores
 from cl3_common.tasks import TaskRecorder, TaskService
 from cl3_common.tiers import Entitlements, build_entitlements
 
@@ -32,12 +31,10 @@ from cl3_common.tiers import Entitlements, build_entitlements
 class Runtime:
     settings: Settings
     redis: redis.Redis
-    mongo: MongoClient
+    stores: Stores
     authenticator: Authenticator
     catalog: SymbolCatalog
     tasks: TaskService
-    candles: CandleStore
-    series: SeriesStore
     entitlements: dict[str, Entitlements]
     clock: Callable[[], float]
     rate_limiter: RateLimiter | None = None
@@ -54,11 +51,11 @@ class Runtime:
     ) -> Runtime:
         settings.require_token_verification()
         r = connect_redis(settings.REDIS_URL)
-        mongo = connect_mongo(settings.MONGODB_URI)
-        db = mongo[settings.MONGODB_DB]
 
         def clock_ms() -> int:
             return int(clock() * 1000)
+
+        stores = open_stores(settings, clock_ms=clock_ms, request_path=True)
 
         session = http or requests.Session()
         authenticator = _authenticator(
@@ -70,17 +67,14 @@ class Runtime:
             settings.BINANCE_BASE_URL, session, gate=gate, clock=clock, sleep=sleep, max_attempts=2
         )
         progress = ProgressStore(r, clock_ms)
-        task_store = TaskStore(db, clock_ms)
-        recorder = TaskRecorder(r, progress, task_store)
+        recorder = TaskRecorder(r, progress, stores.tasks, clock_ms)
         return cls(
             settings=settings,
             redis=r,
-            mongo=mongo,
+            stores=stores,
             authenticator=authenticator,
             catalog=SymbolCatalog(r, exchange),
-            tasks=TaskService(r, progress, task_store, recorder),
-            candles=CandleStore(db),
-            series=SeriesStore(db, clock_ms),
+            tasks=TaskService(r, progress, stores.tasks, recorder),
             entitlements=build_entitlements(settings.TIER_LIMITS),
             clock=clock,
             rate_limiter=RateLimiter(r, clock),

@@ -64,7 +64,5 @@ def _provider() -> RuntimeProvider:
 )
 def refresh_tracked_series(event: Any) -> dict[str, Any]:
     rt = _provider().get()
-    report = refresh_stale_series(
-        rt.redis, rt.mongo[rt.settings.MONGODB_DB], now_ms=int(rt.clock() * 1000)
-    )
+    report = refresh_stale_series(rt.redis, rt.stores, now_ms=int(rt.clock() * 1000))
     return report.to_json()

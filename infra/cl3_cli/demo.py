@@ -31,21 +31,24 @@ def run_demo(home: Path, *, days: int, symbol: str, interval: str) -> int:
     services = LocalServices.from_urls(
         home, os.environ.get("REDIS_URL"), os.environ.get("MONGODB_URI")
     )
-    started_services = not all(services.status().values())
-    services.up(log=lambda m: console.print(f"[dim]{m}[/]"))
+    # Redis only: the store is the embedded SQLite file unless STORE_BACKEND says otherwise.
+    which = ("redis", "mongo") if os.environ.get("STORE_BACKEND") == "mongodb" else ("redis",)
+    started = tuple(name for name in which if not services.status()[name])
+    services.up(log=lambda m: console.print(f"[dim]{m}[/]"), which=which)
     secret = os.environ.get("SUPABASE_JWT_SECRET") or secrets.token_urlsafe(32)
     with SandboxExchange(SandboxConfig(), host="127.0.0.1", port=0) as exchange:
         api_port = free_port()
         env = {
             **os.environ,
             "REDIS_URL": os.environ.get("REDIS_URL", services.redis_url),
-            "MONGODB_URI": os.environ.get("MONGODB_URI", services.mongodb_uri),
-            "MONGODB_DB": os.environ.get("MONGODB_DB", "cl3"),
+            "SQLITE_PATH": os.environ.get("SQLITE_PATH", str(home / "data" / "cl3.sqlite3")),
             "BINANCE_BASE_URL": exchange.url,
             "BINANCE_ARCHIVE_URL": exchange.url,
             "SUPABASE_JWT_SECRET": secret,
         }
         env.pop("SUPABASE_URL", None)
+        if "mongo" in which:
+            env.setdefault("MONGODB_URI", services.mongodb_uri)
         api = f"http://127.0.0.1:{api_port}"
         try:
             with ProcessGroup(env, home / "logs" / "demo") as procs:
@@ -62,8 +65,8 @@ def run_demo(home: Path, *, days: int, symbol: str, interval: str) -> int:
                     days,
                 )
         finally:
-            if started_services:
-                services.down(log=lambda m: console.print(f"[dim]{m}[/]"))
+            if started:
+                services.down(log=lambda m: console.print(f"[dim]{m}[/]"), which=started)
     console.print(f"[bold]demo finished in {time.monotonic() - began:.1f}s[/]")
     return 0
 

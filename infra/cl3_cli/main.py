@@ -21,22 +21,27 @@ def local_services() -> LocalServices:
 
 
 def _default_service_urls() -> None:
-    """Without explicit URLs, point at the local services `cl3 services up` starts."""
+    """Without explicit URLs, point at the local services `cl3 services up` starts; the store
+    is the embedded SQLite file under the project's .cl3/ unless configured otherwise."""
     services = local_services()
     os.environ.setdefault("REDIS_URL", services.redis_url)
-    os.environ.setdefault("MONGODB_URI", services.mongodb_uri)
+    os.environ.setdefault("SQLITE_PATH", str(project_home() / "data" / "cl3.sqlite3"))
+    if os.environ.get("STORE_BACKEND") == "mongodb":
+        os.environ.setdefault("MONGODB_URI", services.mongodb_uri)
 
 
 def cmd_services(args: argparse.Namespace) -> int:
     services = local_services()
+    which = ("redis", "mongo") if args.mongo or args.action != "up" else ("redis",)
     if args.action == "up":
-        services.up()
+        services.up(which=which)
     elif args.action == "down":
         services.down()
     status = services.status()
     for name, ok in status.items():
         print(f"{name}: {'up' if ok else 'down'}")
-    return 0 if args.action == "down" or all(status.values()) else 1
+    needed = [status[name] for name in which]
+    return 0 if args.action == "down" or all(needed) else 1
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -117,8 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cl3", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("services", help="local Redis and MongoDB wire server")
+    p = sub.add_parser("services", help="local Redis (and a MongoDB wire server with --mongo)")
     p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--mongo", action="store_true",
+                   help="also a MongoDB wire server, for STORE_BACKEND=mongodb")  # fmt: skip
     p.set_defaults(func=cmd_services)
 
     p = sub.add_parser("api", help="serve the Chalice app over HTTP")

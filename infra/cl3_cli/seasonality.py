@@ -1,8 +1,8 @@
-"""`cl3 seasonality SYMBOL INTERVAL`: the SPEC 6 analysis, run here against MongoDB.
+"""`cl3 seasonality SYMBOL INTERVAL`: the seasonality analysis, run here against the store.
 
 Reads the stored candles (settings from the environment, like `cl3 worker`), prints the
 patterns and both backtests as tables, saves the heatmap PNG and, unless `--no-store`, stores
-the document in `seasonality` as a worker would (so the API serves it).
+the analysis in the store as a worker would (so the API serves it).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rich.table import Table
 from cl3_common.errors import ApiError
 from cl3_common.intervals import validate_interval
 from cl3_common.settings import Settings
-from cl3_common.store import SeasonalityStore, connect_mongo
+from cl3_common.store import SeriesKey, open_stores
 from cl3_common.timeparse import parse_time_ms
 
 
@@ -50,28 +50,28 @@ def run_seasonality(
     except (ApiError, ValueError) as e:
         console.print(f"[red]cl3 seasonality:[/] {getattr(e, 'message', e)}")
         return 2
-    mongo = connect_mongo(settings.MONGODB_URI)
+    stores = open_stores(settings)
+    key = SeriesKey(symbol, interval)
     try:
-        db = mongo[settings.MONGODB_DB]
         with console.status(f"analysing {symbol} {interval} ..."):
             try:
                 outcome = compute_analysis(
-                    db, symbol, interval, start_ms, end_ms, params, now_ms=now_ms
+                    stores.candles, key, start_ms, end_ms, params, now_ms=now_ms
                 )
             except InsufficientData as e:
                 console.print(f"[red]insufficient data:[/] {e} (fetch the candles first)")
                 return 1
             if store:
                 t0 = time.perf_counter()
-                SeasonalityStore(db).save(outcome.document, outcome.png)
+                stores.analyses.save(key, outcome.document, outcome.png)
                 outcome.timings_s["store"] = time.perf_counter() - t0
     finally:
-        mongo.close()
+        stores.close()
     path = Path(out or f"{symbol}_{interval}_heatmap.png")
     path.write_bytes(outcome.png)
     print_report(console, outcome.document)
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.timings_s.items())
-    stored = f"stored in {settings.MONGODB_DB}.seasonality" if store else "not stored"
+    stored = f"stored in {stores.location}" if store else "not stored"
     console.print(f"heatmap saved to [cyan]{path}[/]; {stored}; {timings}")
     return 0
 

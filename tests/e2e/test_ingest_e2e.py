@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from pymongo import MongoClient
 
 from cl3_cli.processes import ProcessGroup, free_port
+from cl3_common.settings import Settings
+from cl3_common.store import SeriesKey, open_stores
 from cl3_sandbox.exchange import expected_klines
 from tests.helpers import wait_until
 
@@ -24,10 +25,18 @@ END_MS = 1_679_783_400_000
 GAP_START_MS, GAP_END_MS = 1_679_661_600_000, 1_679_666_400_000  # 2023-03-24 12:40 .. 14:00
 
 
+@pytest.fixture(params=["sqlite", "mongodb"])
+def backend_env(request, env) -> dict[str, str]:
+    """The embedded default, and the `mongodb` backend of deployments (on FerretDB here)."""
+    if request.param == "sqlite":
+        return env
+    return request.getfixturevalue("mongo_env")
+
+
 @pytest.fixture
-def stack(env, tmp_path: Path):
+def stack(backend_env, tmp_path: Path):
     port = free_port()
-    with ProcessGroup({**os.environ, **env}, tmp_path / "logs") as procs:
+    with ProcessGroup({**os.environ, **backend_env}, tmp_path / "logs") as procs:
         api_proc = procs.start("api", "api", "--port", str(port))
         procs.start("worker", "worker")
         base = f"http://127.0.0.1:{port}"
@@ -60,7 +69,7 @@ def _fetch_and_follow(http: requests.Session, base: str) -> tuple[str, list[int]
     return task_id, seen, final
 
 
-def test_fetch_stores_exactly_what_the_exchange_served(stack, env, token):
+def test_fetch_stores_exactly_what_the_exchange_served(stack, backend_env, token, request):
     base, logs = stack
     http = requests.Session()
     http.headers["Authorization"] = "Bearer " + token(tier="enterprise")
@@ -107,12 +116,21 @@ def test_fetch_stores_exactly_what_the_exchange_served(stack, env, token):
     # Run it again: the same data, nothing new written, nothing duplicated.
     _, _, again = _fetch_and_follow(http, base)
     assert again["status"] == "finished" and again["candles_written"] == 0
-    client: MongoClient = MongoClient(env["MONGODB_URI"])
-    ids = [d["_id"] for d in client[env["MONGODB_DB"]]["candles"].find({}, {"_id": 1})]
-    client.close()
-    assert len(ids) == len(set(ids)) == len(expected)
+    stores = open_stores(Settings.from_env(backend_env))
+    try:
+        times = stores.candles.open_times(SeriesKey("BTCUSDT", "1m"), 0, 2**62)
+        bounds = stores.candles.bounds(SeriesKey("BTCUSDT", "1m"))
+    finally:
+        stores.close()
+    assert times == [r[0] for r in expected]
+    assert bounds is not None and bounds.count == len(expected)
+    if backend_env["STORE_BACKEND"] == "mongodb":  # the documents as MongoDB holds them
+        raw = request.getfixturevalue("mongo_db")
+        ids = [d["_id"] for d in raw["candles"].find({}, {"_id": 1})]
+        assert sorted(ids) == sorted(f"BTCUSDT_1m_{t}" for t in times)
 
 
+@pytest.mark.parametrize("backend_env", ["sqlite"], indirect=True)
 def test_rq_info_shows_the_queue_and_the_worker(stack, env):
     info = subprocess.run(
         [sys.executable, "-m", "rq.cli", "info", "--url", env["REDIS_URL"]],

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pymongo import MongoClient
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
 from cl3_cli.processes import ProcessGroup
+from cl3_common.settings import Settings
+from cl3_common.store import SeriesKey, open_stores
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange, expected_klines
 from tests.helpers import wait_until
 
@@ -65,13 +66,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _stored_ids(env, symbol: str) -> list[str]:
-    client: MongoClient = MongoClient(env["MONGODB_URI"])
+def _stored_ids(env, symbol: str) -> list[int]:
+    """Open times of every stored candle of the series (the store's keys: unique by design;
+    the count kept by the writers must agree with them)."""
+    stores = open_stores(Settings.from_env(env))
     try:
-        candles = client[env["MONGODB_DB"]]["candles"]
-        return [d["_id"] for d in candles.find({"symbol": symbol}, {"_id": 1})]
+        times = stores.candles.open_times(SeriesKey(symbol, "1m"), 0, 2**62)
+        bounds = stores.candles.bounds(SeriesKey(symbol, "1m"))
     finally:
-        client.close()
+        stores.close()
+    assert bounds is None or bounds.count == len(times)
+    return times
 
 
 def test_a_418_stops_every_worker_until_retry_after(

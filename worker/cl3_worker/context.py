@@ -1,7 +1,7 @@
 """Clients for jobs, built once per worker process from Settings (the factory RQ jobs use).
 
-RQ forks a work horse per job; pymongo and redis-py must not cross a fork, so the context is
-cached per process id and rebuilt in a child on first use.
+RQ forks a work horse per job; database and redis-py connections must not cross a fork, so the
+context is cached per process id and rebuilt in a child on first use.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import redis
 import requests
-from pymongo.database import Database
 from requests.adapters import HTTPAdapter
 
 from cl3_common.exchange import BinanceClient, RedisWeightGate
@@ -21,7 +20,7 @@ from cl3_common.exchange.catalog import SymbolCatalog
 from cl3_common.progress import ProgressStore
 from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings
-from cl3_common.store import CandleStore, SeriesStore, TaskStore, connect_mongo
+from cl3_common.store import Stores, open_stores
 from cl3_common.tasks import TaskRecorder
 from cl3_worker.archive import ArchiveClient
 
@@ -30,9 +29,7 @@ from cl3_worker.archive import ArchiveClient
 class WorkerContext:
     settings: Settings
     redis: redis.Redis
-    db: Database
-    candles: CandleStore
-    series: SeriesStore
+    stores: Stores
     recorder: TaskRecorder
     exchange: BinanceClient
     archive: ArchiveClient | None
@@ -48,10 +45,11 @@ class WorkerContext:
         sleep: Callable[[float], None] = time.sleep,
     ) -> WorkerContext:
         r = connect_redis(settings.REDIS_URL)
-        db = connect_mongo(settings.MONGODB_URI)[settings.MONGODB_DB]
 
         def clock_ms() -> int:
             return int(clock() * 1000)
+
+        stores = open_stores(settings, clock_ms=clock_ms)
 
         session = requests.Session()
         pool = max(10, settings.FETCH_CONCURRENCY * 2)
@@ -72,15 +70,11 @@ class WorkerContext:
             if settings.ARCHIVE_BACKFILL
             else None
         )
-        candles = CandleStore(db)
-        candles.ensure_indexes()
         return cls(
             settings=settings,
             redis=r,
-            db=db,
-            candles=candles,
-            series=SeriesStore(db, clock_ms),
-            recorder=TaskRecorder(r, ProgressStore(r, clock_ms), TaskStore(db, clock_ms)),
+            stores=stores,
+            recorder=TaskRecorder(r, ProgressStore(r, clock_ms), stores.tasks, clock_ms),
             exchange=exchange,
             archive=archive,
             clock=clock,

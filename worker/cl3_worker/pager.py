@@ -1,4 +1,4 @@
-"""Pages a [start, end) range of klines from the exchange into MongoDB, several in flight.
+"""Pages a [start, end) range of klines from the exchange into the store, several in flight.
 
 Work is planned on the interval grid (see plan.py); units already complete in the store are
 skipped, so a re-run or a retry after a crash resumes instead of starting over. Only closed
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
+from cl3_common.store import Row, SeriesKey, kline_to_row
 from cl3_worker.archive import ArchiveClient, CorruptArchive
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
 
@@ -23,11 +24,10 @@ log = logging.getLogger("cl3.worker.pager")
 
 
 class CandleSink(Protocol):
-    def documents(self, symbol: str, interval: str, rows: list[list[Any]]) -> list[Any]: ...
-    def insert(self, docs: Iterable[Any]) -> int: ...
-    def open_times(
-        self, symbol: str, interval: str, start_ms: int, end_ms: int
-    ) -> Iterable[int]: ...
+    """The part of the candle store the pager writes to (a benchmark can discard instead)."""
+
+    def insert(self, key: SeriesKey, rows: Sequence[Row]) -> int: ...
+    def open_times(self, key: SeriesKey, start_ms: int, end_ms: int) -> Iterable[int]: ...
 
 
 @dataclass
@@ -62,35 +62,29 @@ class KlinePager:
         self._archive = archive
 
     def run(
-        self,
-        symbol: str,
-        interval: str,
-        start_ms: int,
-        end_ms: int,
-        on_progress: ProgressCallback,
+        self, key: SeriesKey, start_ms: int, end_ms: int, on_progress: ProgressCallback
     ) -> PagerReport:
+        symbol, interval = key.symbol, key.interval
         units = plan_units(
             symbol, interval, start_ms, end_ms,
             now_ms=self._clock_ms(), use_archive=self._archive is not None,
         )  # fmt: skip
-        todo = deque(
-            incomplete_units(units, self._candles.open_times(symbol, interval, start_ms, end_ms))
-        )
+        todo = deque(incomplete_units(units, self._candles.open_times(key, start_ms, end_ms)))
         report = PagerReport(pages_total=len(units), pages_skipped=len(units) - len(todo))
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
-            pending: dict[Future[list[Any]], Unit] = {}
+            pending: dict[Future[list[Row]], Unit] = {}
             try:
                 while todo or pending:
                     while todo and len(pending) < self._concurrency:
                         unit = todo.popleft()
-                        pending[pool.submit(self._fetch, symbol, interval, unit)] = unit
+                        pending[pool.submit(self._fetch, key, unit)] = unit
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         unit = pending.pop(future)
                         try:
-                            docs = future.result()
+                            rows = future.result()
                         except _ArchiveMissing:
                             # Not (yet) in the archive, or corrupt twice: page it from REST.
                             fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
@@ -102,9 +96,9 @@ class KlinePager:
                         # database sees sequential bulk inserts instead of competing ones.
                         while todo and len(pending) < self._concurrency:
                             nxt = todo.popleft()
-                            pending[pool.submit(self._fetch, symbol, interval, nxt)] = nxt
-                        report.candles_written += self._candles.insert(docs)
-                        report.candles_received += len(docs)
+                            pending[pool.submit(self._fetch, key, nxt)] = nxt
+                        report.candles_written += self._candles.insert(key, rows)
+                        report.candles_received += len(rows)
                         report.pages_done += 1
                         if unit.archive_path:
                             report.archive_files += 1
@@ -117,8 +111,8 @@ class KlinePager:
                 raise
         return report
 
-    def _fetch(self, symbol: str, interval: str, unit: Unit) -> list[Any]:
-        """The unit's closed candles, as the sink's documents (built here, in parallel)."""
+    def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
+        """The unit's closed candles as stored rows (converted here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
             assert self._archive is not None
@@ -131,24 +125,14 @@ class KlinePager:
                 raise _ArchiveMissing()
         else:
             rows = self._exchange.klines(
-                symbol, interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
+                key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
             )
-        closed = [
+        return [
             row
-            for row in (_in_ms(r) for r in rows)
-            if unit.start_ms <= row[0] < unit.end_ms and row[6] < now_ms
+            for row in map(kline_to_row, rows)
+            if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms
         ]
-        return self._candles.documents(symbol, interval, closed)
 
 
 class _ArchiveMissing(Exception):
     pass
-
-
-def _in_ms(row: list[Any]) -> list[Any]:
-    """Binance may serve microsecond timestamps (16 digits); everything stored is in ms."""
-    open_t, close_t = int(row[0]), int(row[6])
-    if open_t < 10**15 and close_t < 10**15:
-        return row
-    return [open_t // 1000 if open_t >= 10**15 else open_t, *row[1:6],
-            close_t // 1000 if close_t >= 10**15 else close_t, *row[7:]]  # fmt: skip

@@ -24,7 +24,7 @@ from chalicelib.validation import (
 from cl3_common.auth import Principal
 from cl3_common.errors import InvalidRequest
 from cl3_common.intervals import count_candles, next_open
-from cl3_common.store.candles import API_FIELDS, doc_to_api
+from cl3_common.store import API_FIELDS, SeriesKey, row_to_api
 from cl3_common.tasks import TaskType
 
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 5000
@@ -56,7 +56,7 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
             identity=identity,
             max_concurrent=plan.max_concurrent_jobs,
         )
-        rt.series.track(symbol, interval, first_ms=start_ms)
+        rt.stores.series.track(SeriesKey(symbol, interval), first_ms=start_ms)
         return accepted(task_id)
 
     @router.route("/api/market-data/coverage")
@@ -69,15 +69,13 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
         symbol = parse_symbol(q["symbol"]) if "symbol" in q else None
         interval = parse_interval(q["interval"]) if "interval" in q else None
         series = []
-        for sym, iv in rt.candles.series_keys(symbol, interval):
-            bounds = rt.candles.bounds(sym, iv)
-            if bounds is None:
-                continue
-            first, last, count = bounds
-            expected = count_candles(first, next_open(last, iv), iv)
+        for b in rt.stores.candles.list_series(symbol=symbol, interval=interval):
+            expected = count_candles(b.first_open_time, next_open(b.last_open_time, b.interval),
+                                     b.interval)  # fmt: skip
             series.append({
-                "symbol": sym, "interval": iv, "first_open_time": first, "last_open_time": last,
-                "count": count, "expected": expected, "missing": expected - count,
+                "market": b.market, "kind": b.kind, "symbol": b.symbol, "interval": b.interval,
+                "first_open_time": b.first_open_time, "last_open_time": b.last_open_time,
+                "count": b.count, "expected": expected, "missing": expected - b.count,
             })  # fmt: skip
         return {"series": series}
 
@@ -100,9 +98,9 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
         fmt = q.get("format", "json")
         if fmt not in ("json", "csv"):
             raise InvalidRequest("format must be 'json' or 'csv'")
-        docs = rt.candles.find_range(symbol, interval, start_ms, end_ms, limit=limit + 1)
-        rows = [doc_to_api(d) for d in docs[:limit]]
-        next_cursor = _encode_cursor(rows[-1]["open_time"] + 1) if len(docs) > limit else None
+        stored = rt.stores.candles.read(SeriesKey(symbol, interval), start_ms, end_ms, limit + 1)
+        rows = [row_to_api(r) for r in stored[:limit]]
+        next_cursor = _encode_cursor(rows[-1]["open_time"] + 1) if len(stored) > limit else None
         if fmt == "csv":
             headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8"}
             if next_cursor:

@@ -1,7 +1,7 @@
 """Seasonality: analysis requests (validated here, computed by a worker) and stored results.
 
 No pandas, numpy or worker code here (SPEC 2): `params` are validated with the standard-library
-`cl3_common.analysis_params`, and the stored document and PNG are served as MongoDB has them.
+`cl3_common.analysis_params`, and the stored document and PNG are served as the store has them.
 """
 
 from __future__ import annotations
@@ -13,17 +13,13 @@ from chalice import Response
 
 from chalicelib.plans import require_enqueue, require_interval
 from chalicelib.router import Router, accepted
-from chalicelib.runtime import Runtime, RuntimeProvider
+from chalicelib.runtime import RuntimeProvider
 from chalicelib.validation import parse_interval, parse_range, parse_symbol, reject_unknown
 from cl3_common.analysis_params import AnalysisParams
 from cl3_common.auth import Principal
 from cl3_common.errors import InsufficientData, InvalidRequest, NotFound
-from cl3_common.store.seasonality import SeasonalityStore
+from cl3_common.store import SeriesKey
 from cl3_common.tasks import TaskType
-
-
-def seasonality_store(rt: Runtime) -> SeasonalityStore:
-    return SeasonalityStore(rt.mongo[rt.settings.MONGODB_DB])
 
 
 def seasonality_routes(runtime: RuntimeProvider) -> Router:
@@ -47,9 +43,10 @@ def seasonality_routes(runtime: RuntimeProvider) -> Router:
             body.get("start"), body.get("end"), now_ms=now_ms, start_required=False
         )
         require_interval(user, plan, interval, "analyse")
-        store = seasonality_store(rt)
         needed = params.min_candles
-        have = store.candles_available(symbol, interval, start_ms or 0, end_ms, at_most=needed)
+        have = rt.stores.candles.count(
+            SeriesKey(symbol, interval), start_ms or 0, end_ms, at_most=needed
+        )
         if have < needed:
             raise InsufficientData(
                 f"need at least {needed} stored {symbol} {interval} candles in the range "
@@ -78,7 +75,7 @@ def seasonality_routes(runtime: RuntimeProvider) -> Router:
     def document(user: Principal, symbol: str, interval: str) -> Response:
         symbol, interval = parse_symbol(symbol), parse_interval(interval)
         _no_query(router)
-        doc = seasonality_store(router.runtime).get(symbol, interval)
+        doc = router.runtime.stores.analyses.get(SeriesKey(symbol, interval))
         if doc is None:
             raise NotFound(_none_yet(symbol, interval))
         return Response(body=doc, status_code=200, headers={"Content-Type": "application/json"})
@@ -93,7 +90,7 @@ def seasonality_routes(runtime: RuntimeProvider) -> Router:
             raise InvalidRequest(
                 "the heatmap is binary: send 'Accept: image/png' (or */*) to receive it"
             )
-        png = seasonality_store(router.runtime).get_heatmap(symbol, interval)
+        png = router.runtime.stores.analyses.heatmap(SeriesKey(symbol, interval))
         if png is None:
             raise NotFound(_none_yet(symbol, interval))
         return Response(

@@ -1,6 +1,6 @@
 """The scheduled refresh: which tracked series are stale, and one pending refresh job per series.
 
-A series `(symbol, interval)` is tracked once someone fetched it (the `series` collection). It
+A series is tracked once someone fetched it (the tracked-series store). It
 is *stale* when its newest stored candle is older than one interval, i.e. at least one more
 candle has closed since: `open(newest) + 2 intervals <= now`. Series with no stored candle yet
 are left to the fetch that tracked them (the refresh is incremental: it continues from the
@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import redis
-from pymongo import DESCENDING
-from pymongo.database import Database
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job
@@ -35,8 +33,7 @@ from rq.job import Job
 from cl3_common.errors import InvalidInterval
 from cl3_common.intervals import add_candles, validate_interval
 from cl3_common.redis_conn import redis_errors_translated
-from cl3_common.store.candles import dt_to_ms
-from cl3_common.store.mongo import mongo_errors_translated
+from cl3_common.store import SeriesKey, Stores
 from cl3_common.tasks.contracts import CONTRACTS, TaskType
 
 log = logging.getLogger("cl3.refresh")
@@ -48,15 +45,15 @@ REFRESH_RESULT_TTL_S = 3600
 REFRESH_FAILURE_TTL_S = 7 * 86_400
 
 
-def refresh_job_id(symbol: str, interval: str) -> str:
+def refresh_job_id(key: SeriesKey) -> str:
     """The one RQ job id a refresh of this series can have (RQ ids: letters, digits, - and _)."""
-    return f"cl3-refresh-{symbol}-{interval}"
+    market = "" if key.is_default else f"{key.market}-{key.kind}-"
+    return f"cl3-refresh-{market}{key.symbol}-{key.interval}"
 
 
 @dataclass(frozen=True)
 class SeriesState:
-    symbol: str
-    interval: str
+    key: SeriesKey
     newest_open_ms: int | None
     stale: bool
 
@@ -69,57 +66,46 @@ def is_stale(newest_open_ms: int | None, interval: str, now_ms: int) -> bool:
 
 
 def plan(
-    series: Iterable[Mapping[str, Any]],
-    newest_open_ms: Callable[[str, str], int | None],
+    series: Iterable[SeriesKey],
+    newest_open_ms: Callable[[SeriesKey], int | None],
     now_ms: int,
 ) -> list[SeriesState]:
-    """Pure: the state of every tracked series (docs with `symbol` and `interval`)."""
+    """Pure: the state of every tracked series."""
     states = []
-    for doc in series:
-        symbol, interval = str(doc["symbol"]), str(doc["interval"])
+    for key in series:
         try:
-            validate_interval(interval)
+            validate_interval(key.interval)
         except InvalidInterval:
-            log.warning("skipping tracked series %s with unknown interval %r", symbol, interval)
+            log.warning("skipping tracked series %s with unknown interval", key.label())
             continue
-        newest = newest_open_ms(symbol, interval)
-        states.append(SeriesState(symbol, interval, newest, is_stale(newest, interval, now_ms)))
+        newest = newest_open_ms(key)
+        states.append(SeriesState(key, newest, is_stale(newest, key.interval, now_ms)))
     return states
 
 
-def newest_stored_open_ms(db: Database, symbol: str, interval: str) -> int | None:
-    """Open time of the newest stored candle (one index seek on (symbol, interval, open_time))."""
-    with mongo_errors_translated():
-        doc = db["candles"].find_one(
-            {"symbol": symbol, "interval": interval},
-            {"open_time": 1},
-            sort=[("open_time", DESCENDING)],
-        )
-    return dt_to_ms(doc["open_time"]) if doc else None
+def newest_stored_open_ms(stores: Stores, key: SeriesKey) -> int | None:
+    """Open time of the newest stored candle (the series' bounds: no scan)."""
+    bounds = stores.candles.bounds(key)
+    return bounds.last_open_time if bounds else None
 
 
-def tracked_series(db: Database) -> list[dict[str, Any]]:
-    with mongo_errors_translated():
-        return list(db["series"].find({}, {"symbol": 1, "interval": 1}).sort("_id", 1))
-
-
-def enqueue_refresh(client: redis.Redis, symbol: str, interval: str) -> bool:
+def enqueue_refresh(client: redis.Redis, key: SeriesKey) -> bool:
     """Enqueue the series' refresh unless one is pending; True when this call enqueued it."""
     contract = CONTRACTS[TaskType.REFRESH]
-    job_id = refresh_job_id(symbol, interval)
+    job_id = refresh_job_id(key)
     queue = Queue(contract.queue, connection=client)
     with redis_errors_translated():
         _drop_if_done(client, job_id)
         try:
             queue.enqueue_call(
                 func=contract.func,
-                kwargs={"symbol": symbol, "interval": interval},
+                kwargs=key.to_json(),
                 job_id=job_id,
                 unique=True,
                 timeout=contract.timeout_s,
                 result_ttl=REFRESH_RESULT_TTL_S,
                 failure_ttl=REFRESH_FAILURE_TTL_S,
-                description=f"refresh {symbol} {interval}",
+                description=f"refresh {key.label()}",
                 retry=Retry(max=contract.retries),  # straight back on the queue after a crash
                 meta={"owner": SCHEDULER_OWNER, "type": TaskType.REFRESH.value},
             )
@@ -164,17 +150,17 @@ class RefreshReport:
         return asdict(self)
 
 
-def refresh_stale_series(client: redis.Redis, db: Database, now_ms: int) -> RefreshReport:
+def refresh_stale_series(client: redis.Redis, stores: Stores, now_ms: int) -> RefreshReport:
     """One scheduled run: plan, then one unique refresh job per stale series."""
-    states = plan(tracked_series(db), lambda s, i: newest_stored_open_ms(db, s, i), now_ms)
+    states = plan(stores.series.all(), lambda key: newest_stored_open_ms(stores, key), now_ms)
     enqueued, pending, fresh, empty = [], [], [], []
     for st in states:
-        name = f"{st.symbol} {st.interval}"
+        name = st.key.label()
         if st.newest_open_ms is None:
             empty.append(name)
         elif not st.stale:
             fresh.append(name)
-        elif enqueue_refresh(client, st.symbol, st.interval):
+        elif enqueue_refresh(client, st.key):
             enqueued.append(name)
         else:
             pending.append(name)
@@ -190,14 +176,14 @@ def scheduled_refresh() -> dict[str, Any]:
     """RQ job registered by `cl3 scheduler` (rq cron): connections from the environment."""
     from cl3_common.redis_conn import connect_redis
     from cl3_common.settings import Settings
-    from cl3_common.store import connect_mongo
+    from cl3_common.store import open_stores
 
     settings = Settings.from_env()
     client = connect_redis(settings.REDIS_URL)
-    mongo = connect_mongo(settings.MONGODB_URI)
+    stores = open_stores(settings)
     try:
-        report = refresh_stale_series(client, mongo[settings.MONGODB_DB], int(time.time() * 1000))
+        report = refresh_stale_series(client, stores, int(time.time() * 1000))
         return report.to_json()
     finally:
-        mongo.close()
+        stores.close()
         client.close()

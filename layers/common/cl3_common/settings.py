@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,9 +20,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
 
     REDIS_URL: str
-    MONGODB_URI: str
+    # The embedded SQLite file by default; MongoDB for docker compose and AWS.
+    STORE_BACKEND: Literal["sqlite", "mongodb"] = "sqlite"
+    SQLITE_PATH: str = ".cl3/data/cl3.sqlite3"
+    MONGODB_URI: str | None = None
     MONGODB_DB: str = "cl3"
     BINANCE_BASE_URL: str = "https://data-api.binance.vision"
+    BINANCE_USDM_BASE_URL: str = "https://fapi.binance.com"
+    BINANCE_COINM_BASE_URL: str = "https://dapi.binance.com"
     BINANCE_ARCHIVE_URL: str = "https://data.binance.vision"
 
     SUPABASE_URL: str | None = None
@@ -53,7 +59,19 @@ class Settings(BaseSettings):
             return json.loads(value) if value.strip() else {}
         return value
 
-    @field_validator("SUPABASE_URL", "BINANCE_BASE_URL", "BINANCE_ARCHIVE_URL")
+    @field_validator("SQLITE_PATH")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        # Relative to where the process starts; resolved once so every module agrees.
+        return str(Path(value).expanduser().resolve())
+
+    @field_validator(
+        "SUPABASE_URL",
+        "BINANCE_BASE_URL",
+        "BINANCE_USDM_BASE_URL",
+        "BINANCE_COINM_BASE_URL",
+        "BINANCE_ARCHIVE_URL",
+    )
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -83,7 +101,9 @@ class Settings(BaseSettings):
 
         source = environ_with_ssm(dict(os.environ) if environ is None else environ) or {}
         try:
-            return cls.model_validate({k: v for k, v in source.items() if k in cls.model_fields})
+            settings = cls.model_validate(
+                {k: v for k, v in source.items() if k in cls.model_fields}
+            )
         except ValidationError as e:
             problems = []
             for err in e.errors():
@@ -91,3 +111,8 @@ class Settings(BaseSettings):
                 kind = "is required but not set" if err["type"] == "missing" else err["msg"]
                 problems.append(f"{name} {kind}")
             raise SettingsError("invalid configuration: " + "; ".join(problems)) from e
+        if settings.STORE_BACKEND == "mongodb" and not settings.MONGODB_URI:
+            raise SettingsError(
+                "invalid configuration: MONGODB_URI is required but not set (STORE_BACKEND=mongodb)"
+            )
+        return settings

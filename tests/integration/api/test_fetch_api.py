@@ -188,7 +188,12 @@ def test_redis_down_is_503_with_the_documented_body(env, token):
         assert "Traceback" not in response.body.decode()
         health = client.http.get("/health")
         assert health.status_code == 503
-        assert json.loads(health.body) == {"status": "degraded", "redis": False, "mongo": True}
+        assert json.loads(health.body) == {
+            "status": "degraded",
+            "redis": False,
+            "mongo": True,
+            "store": {"backend": "sqlite", "ok": True},
+        }
 
 
 def test_symbols_lists_only_trading_symbols(api, auth_headers):

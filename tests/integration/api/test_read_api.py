@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-from cl3_common.store import CandleStore
-from cl3_common.store.candles import kline_to_doc
+from cl3_common.store import SeriesKey, kline_to_row
 from cl3_sandbox.exchange import expected_klines
 
 START = 1_704_067_200_000  # 2024-01-01
@@ -17,13 +16,13 @@ HOUR = 3_600_000
 
 
 @pytest.fixture
-def stored(mongo_db):
-    store = CandleStore(mongo_db)
-    store.ensure_indexes()
+def stored(runtime):
+    key = SeriesKey("BTCUSDT", "1h")
     rows = expected_klines("BTCUSDT", "1h", START, START + 30 * HOUR - 1, now_ms=START + 10**12)
     rows = [r for r in rows if r[0] != START + 10 * HOUR]  # one hole
-    assert store.insert(kline_to_doc("BTCUSDT", "1h", r) for r in rows) == len(rows)
-    assert store.insert(kline_to_doc("BTCUSDT", "1h", r) for r in rows[:5]) == 0  # duplicates
+    candles = runtime.stores.candles
+    assert candles.insert(key, [kline_to_row(r) for r in rows]) == len(rows)
+    assert candles.insert(key, [kline_to_row(r) for r in rows[:5]]) == 0  # duplicates
     return rows
 
 
@@ -77,6 +76,8 @@ def test_coverage_counts_expected_and_missing(api, auth_headers, stored):
     assert body == {
         "series": [
             {
+                "market": "spot",
+                "kind": "trade",
                 "symbol": "BTCUSDT",
                 "interval": "1h",
                 "first_open_time": START,

@@ -20,8 +20,8 @@ AUTH_TEST_REDIS_DB = 12
 
 
 @pytest.fixture
-def redis_url(services: tuple[str, str]) -> str:
-    return f"{services[0]}/{AUTH_TEST_REDIS_DB}"
+def redis_url(redis_base: str) -> str:
+    return f"{redis_base}/{AUTH_TEST_REDIS_DB}"
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def make_api(clock: FakeClock) -> Iterator[MakeApi]:
     for client in clients:
         client.__exit__(None, None, None)
     for runtime in runtimes:
-        runtime.mongo.close()
+        runtime.stores.close()
 
 
 @pytest.fixture

@@ -101,4 +101,4 @@ def test_a_jwks_project_needs_no_secret(env, stub):
     try:
         assert runtime.rate_limiter is not None
     finally:
-        runtime.mongo.close()
+        runtime.stores.close()

@@ -1,4 +1,4 @@
-"""The pager with the archive path against the sandbox over HTTP and the real MongoDB server."""
+"""The pager with the archive path against the sandbox over HTTP and the real store."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 import requests
 
 from cl3_common.exchange import BinanceClient
-from cl3_common.store import CandleStore
+from cl3_common.store import SeriesKey
+from cl3_common.store.protocols import CandleStore
 from cl3_sandbox.exchange import expected_klines
 from cl3_worker.archive import ArchiveClient, CorruptArchive
 from cl3_worker.pager import KlinePager
@@ -18,11 +19,12 @@ MAR_24_2023 = 1_679_616_000_000
 FEB_3_2025 = 1_738_540_800_000  # archives from 2025 on carry microsecond timestamps
 
 
+BTC_1M = SeriesKey("BTCUSDT", "1m")
+
+
 @pytest.fixture
-def store(mongo_db) -> CandleStore:
-    candles = CandleStore(mongo_db)
-    candles.ensure_indexes()
-    return candles
+def store(stores) -> CandleStore:
+    return stores.candles
 
 
 @pytest.fixture
@@ -39,8 +41,7 @@ def pager(exchange, store) -> KlinePager:
 
 
 def _stored(store: CandleStore, start: int, end: int) -> list[tuple[int, float]]:
-    return [(int(d["_id"].rsplit("_", 1)[1]), d["close"])
-            for d in store.find_range("BTCUSDT", "1m", start, end)]  # fmt: skip
+    return [(r[0], r[5]) for r in store.read(BTC_1M, start, end)]
 
 
 def _expected(start: int, end: int) -> list[tuple[int, float]]:
@@ -50,21 +51,20 @@ def _expected(start: int, end: int) -> list[tuple[int, float]]:
 
 def test_microsecond_archives_load_as_milliseconds(pager, store, exchange):
     before = exchange.stats()["archive_downloads"]
-    report = pager.run("BTCUSDT", "1m", FEB_3_2025, FEB_3_2025 + DAY_MS, lambda r: None)
+    report = pager.run(BTC_1M, FEB_3_2025, FEB_3_2025 + DAY_MS, lambda r: None)
     assert (report.archive_files, report.rest_pages) == (1, 0)
     assert exchange.stats()["archive_downloads"] > before
     assert _stored(store, FEB_3_2025, FEB_3_2025 + DAY_MS) == _expected(
         FEB_3_2025, FEB_3_2025 + DAY_MS
     )
-    first = store.find_range("BTCUSDT", "1m", FEB_3_2025, FEB_3_2025 + DAY_MS, limit=1)[0]
-    assert first["open_time"].timestamp() * 1000 == FEB_3_2025
-    assert (first["close_time"].timestamp() * 1000) == FEB_3_2025 + 59_999
+    first = store.read(BTC_1M, FEB_3_2025, FEB_3_2025 + DAY_MS, limit=1)[0]
+    assert (first[0], first[1]) == (FEB_3_2025, FEB_3_2025 + 59_999)
 
 
 def test_a_corrupt_archive_is_never_stored_and_rest_fills_the_day(pager, store, exchange):
     exchange.corrupt_archive("BTCUSDT-1m-2023-03-24.zip")
     try:
-        report = pager.run("BTCUSDT", "1m", MAR_24_2023, MAR_24_2023 + DAY_MS, lambda r: None)
+        report = pager.run(BTC_1M, MAR_24_2023, MAR_24_2023 + DAY_MS, lambda r: None)
     finally:
         exchange.corrupt_archive("BTCUSDT-1m-2023-03-24.zip", False)
     assert report.archive_fallbacks == 1 and report.archive_files == 0 and report.rest_pages == 2
@@ -91,15 +91,15 @@ def test_a_missing_archive_falls_back_to_rest(pager, store):
     # Today's archive does not exist yet; a whole day of an unlisted-yet range neither.
     now = int(time.time() * 1000)
     day = now // DAY_MS * DAY_MS - 2 * DAY_MS
-    report = pager.run("BTCUSDT", "1m", day, day + DAY_MS, lambda r: None)
+    report = pager.run(BTC_1M, day, day + DAY_MS, lambda r: None)
     assert report.archive_files + report.archive_fallbacks == 1
     assert len(_stored(store, day, day + DAY_MS)) == 1440
 
 
 def test_a_rerun_fetches_nothing_new(pager, store):
     end = MAR_24_2023 + DAY_MS + 90 * 60_000
-    first = pager.run("BTCUSDT", "1m", MAR_24_2023 - 30 * 60_000, end, lambda r: None)
-    again = pager.run("BTCUSDT", "1m", MAR_24_2023 - 30 * 60_000, end, lambda r: None)
+    first = pager.run(BTC_1M, MAR_24_2023 - 30 * 60_000, end, lambda r: None)
+    again = pager.run(BTC_1M, MAR_24_2023 - 30 * 60_000, end, lambda r: None)
     assert first.candles_written == 1440 - 80 + 30 + 90
     assert again.candles_written == 0
     # Only the unit holding the exchange's own gap is looked at again (it can never be full).

@@ -12,7 +12,7 @@ from moto.server import ThreadedMotoServer
 
 from cl3_common import ssm
 from cl3_common.intervals import add_candles
-from cl3_common.store.candles import CandleStore, candle_id, ms_to_dt
+from cl3_common.store import Row, SeriesKey, Stores
 
 REGION = "us-east-1"
 # Its own Redis database: these tests run workers and schedulers that must not meet the jobs
@@ -21,8 +21,8 @@ OPS_REDIS_DB = 11
 
 
 @pytest.fixture
-def redis_url(services: tuple[str, str]) -> str:
-    return f"{services[0]}/{OPS_REDIS_DB}"
+def redis_url(redis_base: str) -> str:
+    return f"{redis_base}/{OPS_REDIS_DB}"
 
 
 @pytest.fixture(scope="session")
@@ -66,34 +66,20 @@ def bucket(aws_client: Callable[[str], Any]) -> str:
     return name
 
 
-def candle_doc(symbol: str, interval: str, open_ms: int, close: float = 100.0) -> dict[str, Any]:
+def candle_row(interval: str, open_ms: int, close: float = 100.0) -> Row:
     close_ms = add_candles(open_ms, interval, 1) - 1
-    return {
-        "_id": candle_id(symbol, interval, open_ms),
-        "symbol": symbol,
-        "interval": interval,
-        "open_time": ms_to_dt(open_ms),
-        "close_time": ms_to_dt(close_ms),
-        "open": close - 1.0,
-        "high": close + 2.0,
-        "low": close - 2.0,
-        "close": close,
-        "volume": 10.5,
-        "quote_volume": 1050.25,
-        "trades": 42,
-        "taker_buy_base": 5.25,
-        "taker_buy_quote": 525.125,
-    }
+    return (open_ms, close_ms, close - 1.0, close + 2.0, close - 2.0, close, 10.5, 1050.25, 42,
+            5.25, 525.125)  # fmt: skip
 
 
 @pytest.fixture
-def seed_candles(mongo_db: Any) -> Callable[..., list[int]]:
+def seed_candles(stores: Stores) -> Callable[..., list[int]]:
     """Stores `count` consecutive candles ending with the one opening at `last_open_ms`."""
 
     def seed(symbol: str, interval: str, last_open_ms: int, count: int = 3) -> list[int]:
         opens = [add_candles(last_open_ms, interval, -i) for i in reversed(range(count))]
-        docs = [candle_doc(symbol, interval, t, 100.0 + i) for i, t in enumerate(opens)]
-        CandleStore(mongo_db).insert(docs)
+        rows = [candle_row(interval, t, 100.0 + i) for i, t in enumerate(opens)]
+        stores.candles.insert(SeriesKey(symbol, interval), rows)
         return opens
 
     return seed

@@ -10,12 +10,11 @@ import uuid
 import pyarrow.parquet as pq
 import pytest
 import requests
+from cl3_common.store import API_FIELDS
 from rq import Queue
 
 from cl3_common.progress import ProgressStore
 from cl3_common.settings import Settings
-from cl3_common.store import TaskStore
-from cl3_common.store.candles import API_FIELDS
 from cl3_common.tasks.contracts import QUEUE_EXPORT
 from cl3_worker.context import WorkerContext
 from cl3_worker.jobs.export import run_export
@@ -87,7 +86,7 @@ def _worker_ctx(env: dict[str, str]) -> WorkerContext:
 
 def _new_task(ctx: WorkerContext, params: dict) -> str:
     task_id = uuid.uuid4().hex
-    TaskStore(ctx.db, lambda: 0).create(task_id, owner="ent-1", task_type="export", params=params)
+    ctx.stores.tasks.create(task_id, owner="ent-1", task_type="export", params=params)
     ProgressStore(ctx.redis, lambda: 0).create(task_id, task_type="export", owner="ent-1")
     return task_id
 
@@ -101,7 +100,7 @@ def test_parquet_export_holds_the_same_rows(stored, export_env):
     assert table.column_names == list(API_FIELDS) and table.num_rows == result["rows"] == 24
     assert table.column("open_time").to_pylist() == [t for t in stored if START <= t < END]
     assert table.schema.metadata[b"symbol"] == b"BTCUSDT"
-    assert ctx.db["tasks"].find_one({"_id": task_id})["result"]["key"] == result["key"]
+    assert ctx.stores.tasks.get(task_id)["result"]["key"] == result["key"]
 
 
 def test_an_empty_range_exports_a_header_only_csv(stored, export_env):
@@ -116,7 +115,7 @@ def test_a_missing_bucket_fails_the_task_with_a_clear_error(stored, export_env):
     task_id = _new_task(ctx, {})
     outcome = run_export(ctx, task_id, "BTCUSDT", "1h", START, END, "csv")
     assert outcome["status"] == "failed" and "NoSuchBucket" in outcome["error"]
-    doc = ctx.db["tasks"].find_one({"_id": task_id})
+    doc = ctx.stores.tasks.get(task_id)
     assert doc["status"] == "failed" and doc["error"]["code"] == "export_failed"
     assert "no-such-bucket-cl3" in doc["error"]["message"]
 

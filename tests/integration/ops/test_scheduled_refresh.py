@@ -22,9 +22,11 @@ from chalicelib.scheduled import REFRESH_FUNCTION_NAME
 from cl3_common.intervals import add_candles, align_down
 from cl3_common.refresh import enqueue_refresh, is_stale, refresh_job_id
 from cl3_common.settings import Settings
+from cl3_common.store import SeriesKey
 from cl3_common.tasks.contracts import CONTRACTS, QUEUE_INGEST, TaskType
 
 HOUR_MS = 3_600_000
+BTC_1H = SeriesKey("BTCUSDT", "1h")
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -38,7 +40,7 @@ def scheduled_app(settings: Settings, frozen_now_ms: int) -> Iterator[Client]:
     runtime = Runtime.from_settings(settings, clock=lambda: frozen_now_ms / 1000)
     with Client(create_app(lambda: runtime)) as client:
         yield client
-    runtime.mongo.close()
+    runtime.stores.close()
 
 
 @pytest.fixture
@@ -52,9 +54,9 @@ def tracked(runtime: Runtime, seed_candles: Any, frozen_now_ms: int) -> dict[str
     seed_candles("XRPUSDT", "1h", last_closed_1h - 10 * HOUR_MS)  # stale, never tracked
     for symbol, interval in (("BTCUSDT", "1h"), ("BNBUSDT", "1d"), ("ETHUSDT", "1h"),
                              ("SOLUSDT", "1h")):  # fmt: skip
-        runtime.series.track(symbol, interval, first_ms=now - 30 * 24 * HOUR_MS)
+        runtime.stores.series.track(SeriesKey(symbol, interval), first_ms=now - 30 * 24 * HOUR_MS)
     return {
-        "stale": [refresh_job_id("BTCUSDT", "1h"), refresh_job_id("BNBUSDT", "1d")],
+        "stale": [refresh_job_id(BTC_1H), refresh_job_id(SeriesKey("BNBUSDT", "1d"))],
         "fresh": ["ETHUSDT 1h"],
         "empty": ["SOLUSDT 1h"],
     }
@@ -92,9 +94,9 @@ def test_one_refresh_per_stale_series_and_none_extra_when_invoked_twice(
     assert first["fresh"] == tracked["fresh"] and first["empty"] == tracked["empty"]
     assert first["checked"] == 4
 
-    job = Job.fetch(refresh_job_id("BTCUSDT", "1h"), connection=redis_client)
+    job = Job.fetch(refresh_job_id(BTC_1H), connection=redis_client)
     assert job.func_name == CONTRACTS[TaskType.REFRESH].func
-    assert job.kwargs == {"symbol": "BTCUSDT", "interval": "1h"}
+    assert job.kwargs == {"symbol": "BTCUSDT", "interval": "1h", "market": "spot", "kind": "trade"}
     assert job.meta["type"] == "refresh"
 
     second = _invoke(scheduled_app)
@@ -103,20 +105,17 @@ def test_one_refresh_per_stale_series_and_none_extra_when_invoked_twice(
 
 
 def test_refresh_jobs_bring_series_up_to_date(
-    scheduled_app, tracked, redis_client, mongo_db, run_worker_burst, frozen_now_ms
+    scheduled_app, tracked, redis_client, stores, run_worker_burst, frozen_now_ms
 ):
     _invoke(scheduled_app)
     done = run_worker_burst(QUEUE_INGEST)
     assert done.returncode == 0, done.stderr[-3000:]
 
-    newest = mongo_db["candles"].find_one(
-        {"symbol": "BTCUSDT", "interval": "1h"}, sort=[("open_time", -1)]
-    )
+    newest = stores.candles.bounds(BTC_1H)
+    assert newest is not None
     last_closed = align_down(int(time.time() * 1000), "1h") - HOUR_MS
-    assert int(newest["open_time"].timestamp() * 1000) >= min(
-        last_closed, align_down(frozen_now_ms, "1h") - HOUR_MS
-    )
-    task = mongo_db["tasks"].find_one({"_id": refresh_job_id("BTCUSDT", "1h")})
+    assert newest.last_open_time >= min(last_closed, align_down(frozen_now_ms, "1h") - HOUR_MS)
+    task = stores.tasks.get(refresh_job_id(BTC_1H))
     assert task["status"] == "finished" and task["owner"] == "system:scheduler"
     assert task["type"] == "refresh" and task["result"]["candles_written"] >= 5
     assert task["params"]["start_ms"] == align_down(frozen_now_ms, "1h") - 6 * HOUR_MS
@@ -128,15 +127,15 @@ def test_refresh_jobs_bring_series_up_to_date(
 
 
 def test_a_finished_refresh_does_not_block_the_next_one(redis_client):
-    job_id = refresh_job_id("BTCUSDT", "1h")
-    assert enqueue_refresh(redis_client, "BTCUSDT", "1h") is True
-    assert enqueue_refresh(redis_client, "BTCUSDT", "1h") is False  # pending: refused by RQ
+    job_id = refresh_job_id(BTC_1H)
+    assert enqueue_refresh(redis_client, BTC_1H) is True
+    assert enqueue_refresh(redis_client, BTC_1H) is False  # pending: refused by RQ
 
     job = Job.fetch(job_id, connection=redis_client)
     queue = Queue(QUEUE_INGEST, connection=redis_client)
     queue.remove(job_id)
     job.set_status(JobStatus.FAILED)
-    assert enqueue_refresh(redis_client, "BTCUSDT", "1h") is True  # the failed one is replaced
+    assert enqueue_refresh(redis_client, BTC_1H) is True  # the failed one is replaced
     assert queue.job_ids == [job_id]
     assert Job.fetch(job_id, connection=redis_client).get_status() == "queued"
 

@@ -15,12 +15,14 @@ from rq.job import Job
 from cl3_cli.scheduler import CRON_JOB_NAME, build_cron
 from cl3_common.intervals import align_down
 from cl3_common.refresh import refresh_job_id
-from cl3_common.store import SeriesStore
+from cl3_common.store import SeriesKey
 from cl3_common.tasks.contracts import QUEUE_INGEST
 from tests.helpers import wait_until
 
 HOUR_MS = 3_600_000
 PLANNER = "cl3_common.refresh.scheduled_refresh"
+
+ETH_1H = SeriesKey("ETHUSDT", "1h")
 
 
 def _planner_jobs(queue: Queue) -> list[Job]:
@@ -41,12 +43,12 @@ def test_rq_cron_enqueues_the_planner_every_interval(redis_client, settings):
 
 
 def test_cl3_scheduler_process_leads_to_the_refresh(
-    redis_client, env, mongo_db, seed_candles, run_worker_burst
+    redis_client, env, stores, seed_candles, run_worker_burst
 ):
     now = int(time.time() * 1000)
     stale_open = align_down(now, "1h") - 4 * HOUR_MS
     seed_candles("ETHUSDT", "1h", stale_open)
-    SeriesStore(mongo_db, lambda: now).track("ETHUSDT", "1h", first_ms=stale_open)
+    stores.series.track(ETH_1H, first_ms=stale_open)
     queue = Queue(QUEUE_INGEST, connection=redis_client)
 
     proc = subprocess.Popen(
@@ -70,6 +72,6 @@ def test_cl3_scheduler_process_leads_to_the_refresh(
     # A worker runs the planner, which enqueues the refresh, which the same worker runs.
     done = run_worker_burst(QUEUE_INGEST)
     assert done.returncode == 0, done.stderr[-3000:]
-    task = mongo_db["tasks"].find_one({"_id": refresh_job_id("ETHUSDT", "1h")})
+    task = stores.tasks.get(refresh_job_id(ETH_1H))
     assert task is not None and task["status"] == "finished", done.stderr[-3000:]
     assert task["result"]["candles_written"] >= 3

@@ -19,6 +19,9 @@ def prefix(aws_client) -> str:
     return f"/cl3/test-{uuid.uuid4().hex[:8]}"
 
 
+DEPLOYED_MONGODB_URI = "mongodb://cl3:s3cret@db.internal:27017/?authSource=admin"
+
+
 def _put(aws_client, prefix: str, name: str, value: str) -> None:
     aws_client("ssm").put_parameter(
         Name=f"{prefix}/{name}", Value=value, Type="SecureString", Overwrite=True
@@ -28,9 +31,10 @@ def _put(aws_client, prefix: str, name: str, value: str) -> None:
 def test_secrets_come_from_ssm_and_need_not_be_in_the_environment(aws_client, aws_env, prefix, env):
     _put(aws_client, prefix, "SUPABASE_JWT_SECRET", TEST_SECRET)
     _put(aws_client, prefix, "SUPABASE_SERVICE_KEY", "service-key-from-ssm")
-    _put(aws_client, prefix, "MONGODB_URI", env["MONGODB_URI"])
+    _put(aws_client, prefix, "MONGODB_URI", DEPLOYED_MONGODB_URI)
     environ = {
         "REDIS_URL": env["REDIS_URL"],
+        "STORE_BACKEND": "mongodb",
         "SSM_PREFIX": prefix,
         "AWS_ENDPOINT_URL": aws_env["AWS_ENDPOINT_URL"],
         "AWS_REGION": "us-east-1",
@@ -38,7 +42,7 @@ def test_secrets_come_from_ssm_and_need_not_be_in_the_environment(aws_client, aw
 
     settings = Settings.from_env(environ)
 
-    assert env["MONGODB_URI"] == settings.MONGODB_URI
+    assert settings.MONGODB_URI == DEPLOYED_MONGODB_URI
     assert settings.SUPABASE_JWT_SECRET == TEST_SECRET
     assert settings.SUPABASE_SERVICE_KEY == "service-key-from-ssm"
 
@@ -55,7 +59,7 @@ def test_an_api_built_from_ssm_settings_verifies_tokens_with_the_ssm_secret(
             response = client.http.get("/api/symbols", headers=auth_headers())
         assert response.status_code == 200, response.body
     finally:
-        runtime.mongo.close()
+        runtime.stores.close()
 
 
 def test_ssm_wins_over_the_environment_and_missing_parameters_fall_back(
@@ -68,7 +72,7 @@ def test_ssm_wins_over_the_environment_and_missing_parameters_fall_back(
 
     assert settings.SUPABASE_JWT_SECRET == "rotated-secret-in-ssm-0123456789abcdef"
     assert settings.SUPABASE_SERVICE_KEY == "env-service-key"  # not in SSM: the env's value
-    assert env["MONGODB_URI"] == settings.MONGODB_URI
+    assert env["SQLITE_PATH"] == settings.SQLITE_PATH
 
 
 def test_parameters_are_fetched_once_per_process(aws_client, aws_env, prefix, env):

@@ -7,8 +7,30 @@ from cl3_common.tiers import build_entitlements
 
 
 def test_missing_settings_are_named():
-    with pytest.raises(SettingsError, match=r"REDIS_URL is required.*MONGODB_URI is required"):
+    with pytest.raises(SettingsError, match=r"REDIS_URL is required but not set"):
         Settings.from_env({})
+
+
+def test_the_store_is_an_embedded_sqlite_file_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"REDIS_URL": "redis://h"})
+    assert settings.STORE_BACKEND == "sqlite"
+    # Resolved once, so the API and workers started in the same folder agree on the file.
+    assert str(tmp_path / ".cl3" / "data" / "cl3.sqlite3") == settings.SQLITE_PATH
+
+
+def test_the_mongodb_backend_needs_its_uri():
+    with pytest.raises(SettingsError, match="MONGODB_URI is required"):
+        Settings.from_env({"REDIS_URL": "redis://h", "STORE_BACKEND": "mongodb"})
+    settings = Settings.from_env(
+        {"REDIS_URL": "redis://h", "STORE_BACKEND": "mongodb", "MONGODB_URI": "mongodb://h"}
+    )
+    assert (settings.MONGODB_URI, settings.MONGODB_DB) == ("mongodb://h", "cl3")
+
+
+def test_an_unknown_backend_is_refused_by_name():
+    with pytest.raises(SettingsError, match="STORE_BACKEND"):
+        Settings.from_env({"REDIS_URL": "redis://h", "STORE_BACKEND": "postgres"})
 
 
 def test_the_api_needs_a_way_to_verify_tokens():

@@ -1,13 +1,13 @@
-"""The analyze job: stored candles -> SPEC 6 analysis -> `seasonality` + heatmap + task result.
+"""The analyze job: stored candles -> seasonality analysis -> analysis store + task result.
 
 Stages and the progress they report (`pages_done` / `pages_total` count the four stages of an
 analysis; `candles_written` stays 0, nothing is written to `candles`):
 
-    read     0..60 %  one update per batch read from MongoDB (the percentage only when the
+    read     0..60 %  one update per batch read from the store (the percentage only when the
                       range is bounded, so the number of candles expected is known)
     compute  60..85 %
     render   85..93 %  the weekday x hour heatmap PNG
-    store    93..99 %  `seasonality` document (with its PNG) replaced
+    store    93..99 %  the stored analysis (with its PNG) replaced
     finished 100 %     the task result: the analysis document (its `heatmap` matrix left out:
                        the picture is at `heatmap_url`, the matrix in the stored document at
                        `document_url`) plus `timings_s`
@@ -26,11 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo.database import Database
-
 from cl3_common.errors import ApiError, PermanentError, RetryableError
 from cl3_common.intervals import count_candles, validate_interval
-from cl3_common.store.seasonality import SeasonalityStore
+from cl3_common.store import SeriesKey
+from cl3_common.store.protocols import CandleStore
 from cl3_worker.analytics import AnalysisParams, InsufficientData, analyze, render_heatmap_png
 from cl3_worker.context import WorkerContext, get_context
 from cl3_worker.jobs.attempts import fail_if_last_attempt
@@ -60,9 +59,12 @@ def analyze_series(
     start_ms: int | None = None,
     end_ms: int | None = None,
     params: dict[str, Any] | None = None,
+    market: str = "spot",
+    kind: str = "trade",
 ) -> dict[str, Any]:
     """RQ entry point (see cl3_common.tasks.contracts)."""
-    return run_analyze(get_context(), task_id, symbol, interval, start_ms, end_ms, params)
+    key = SeriesKey(symbol, interval, market, kind)
+    return run_analyze(get_context(), task_id, key, start_ms, end_ms, params)
 
 
 def heatmap_title(doc: dict[str, Any]) -> str:
@@ -73,9 +75,8 @@ def heatmap_title(doc: dict[str, Any]) -> str:
 
 
 def compute_analysis(
-    db: Database,
-    symbol: str,
-    interval: str,
+    candles: CandleStore,
+    key: SeriesKey,
     start_ms: int | None,
     end_ms: int,
     params: AnalysisParams,
@@ -84,6 +85,7 @@ def compute_analysis(
     on_stage: StageCallback | None = None,
 ) -> AnalysisOutcome:
     """Read, analyse and render (no writes). Raises InsufficientData, ValueError."""
+    symbol, interval = key.symbol, key.interval
 
     def stage(name: str, done: float = 0.0, **fields: Any) -> None:
         if on_stage is not None:
@@ -106,7 +108,7 @@ def compute_analysis(
         stage("read", done, **fields)
 
     stage("read")
-    series = read_series(db, symbol, interval, start_ms, end_ms, on_batch=on_batch)
+    series = read_series(candles, key, start_ms, end_ms, on_batch=on_batch)
     timings["read"] = time.perf_counter() - began
 
     stage("compute")
@@ -132,12 +134,12 @@ def compute_analysis(
 def run_analyze(
     ctx: WorkerContext,
     task_id: str,
-    symbol: str,
-    interval: str,
+    key: SeriesKey,
     start_ms: int | None = None,
     end_ms: int | None = None,
     params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    symbol, interval = key.symbol, key.interval
     recorder = ctx.recorder
     recorder.started(task_id)
     began = time.monotonic()
@@ -165,9 +167,8 @@ def run_analyze(
     until = now_ms if end_ms is None else min(int(end_ms), now_ms)
     try:
         outcome = compute_analysis(
-            ctx.db,
-            symbol,
-            interval,
+            ctx.stores.candles,
+            key,
             start_ms,
             until,
             analysis_params,
@@ -176,7 +177,7 @@ def run_analyze(
         )
         on_stage("store", 0, {})
         t0 = time.perf_counter()
-        SeasonalityStore(ctx.db).save(outcome.document, outcome.png)
+        ctx.stores.analyses.save(key, outcome.document, outcome.png)
         outcome.timings_s["store"] = time.perf_counter() - t0
     except InsufficientData as e:  # the analytics' own (a ValueError): data, not a bug
         return fail("insufficient_data", str(e))
@@ -210,7 +211,7 @@ def run_analyze(
         "analyze %s: %s %s, %d candles, %d patterns, %s",
         task_id, symbol, interval, doc["candles"], len(doc["patterns"]), timings,
     )  # fmt: skip
-    # What RQ keeps in Redis: a summary (the document itself is in MongoDB).
+    # What RQ keeps in Redis: a summary (the document itself is in the store).
     return {
         "status": "finished",
         "symbol": symbol,

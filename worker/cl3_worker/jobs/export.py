@@ -4,7 +4,7 @@ Candles are read in pages (never the whole range in memory) into a temporary fil
 then uploaded (multipart when large) to `EXPORT_BUCKET` under
 `exports/{SYMBOL}/{INTERVAL}/{start}-{end}-{task_id}.{csv|parquet}`. Columns are the candle
 fields of the API (SPEC section 3), times in epoch milliseconds; a CSV has a header row and
-one row per candle. The result, stored in MongoDB, is
+one row per candle. The result, in the task store, is
 `{url, expires_at, bucket, key, rows, format, symbol, interval, start, end, bytes}`.
 """
 
@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from cl3_common.errors import PermanentError, RetryableError
 from cl3_common.ssm import boto_client
-from cl3_common.store.candles import API_FIELDS, doc_to_api
+from cl3_common.store import API_FIELDS, SeriesKey, row_to_api
 from cl3_worker.context import WorkerContext, get_context
 from cl3_worker.jobs.attempts import fail_if_last_attempt
 
@@ -67,7 +67,7 @@ def run_export(
     s3 = s3 or boto_client("s3", endpoint_url=settings.AWS_ENDPOINT_URL, region=settings.AWS_REGION)
     bucket = settings.EXPORT_BUCKET
     key = export_key(task_id, symbol, interval, start_ms, end_ms, fmt)
-    total = ctx.candles.count_range(symbol, interval, start_ms, end_ms)
+    total = ctx.stores.candles.count(SeriesKey(symbol, interval), start_ms, end_ms)
 
     def on_page(rows_done: int) -> None:
         percent = 90 * rows_done // total if total else 90  # the upload is the last 10%
@@ -149,12 +149,12 @@ def _pages(
 ) -> Iterator[list[dict[str, Any]]]:
     cursor = start_ms
     while cursor < end_ms:
-        docs = ctx.candles.find_range(symbol, interval, cursor, end_ms, limit=PAGE_SIZE)
-        if not docs:
+        stored = ctx.stores.candles.read(SeriesKey(symbol, interval), cursor, end_ms, PAGE_SIZE)
+        if not stored:
             return
-        rows = [doc_to_api(d) for d in docs]
+        rows = [row_to_api(r) for r in stored]
         yield rows
-        if len(docs) < PAGE_SIZE:
+        if len(stored) < PAGE_SIZE:
             return
         cursor = rows[-1]["open_time"] + 1
 

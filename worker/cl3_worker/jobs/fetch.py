@@ -1,4 +1,4 @@
-"""The fetch job: page klines for one range into MongoDB, report progress, store the result."""
+"""The fetch job: page klines for one range into the store, report progress, store the result."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from cl3_common.errors import PermanentError, RetryableError
 from cl3_common.exchange.errors import ExchangeRejected
+from cl3_common.store import SeriesKey
 from cl3_worker.context import WorkerContext, get_context
 from cl3_worker.gaps import find_gaps
 from cl3_worker.jobs.attempts import fail_if_last_attempt
@@ -16,14 +17,24 @@ from cl3_worker.pager import KlinePager, PagerReport
 log = logging.getLogger("cl3.worker.fetch")
 
 
-def fetch_klines(task_id: str, symbol: str, interval: str, start_ms: int, end_ms: int) -> dict:
+def fetch_klines(
+    task_id: str,
+    symbol: str,
+    interval: str,
+    start_ms: int,
+    end_ms: int,
+    market: str = "spot",
+    kind: str = "trade",
+) -> dict:
     """RQ entry point (see cl3_common.tasks.contracts)."""
-    return run_fetch(get_context(), task_id, symbol, interval, start_ms, end_ms)
+    key = SeriesKey(symbol, interval, market, kind)
+    return run_fetch(get_context(), task_id, key, start_ms, end_ms)
 
 
 def run_fetch(
-    ctx: WorkerContext, task_id: str, symbol: str, interval: str, start_ms: int, end_ms: int
+    ctx: WorkerContext, task_id: str, key: SeriesKey, start_ms: int, end_ms: int
 ) -> dict[str, Any]:
+    symbol, interval = key.symbol, key.interval
     recorder = ctx.recorder
     recorder.started(task_id)
     began = time.monotonic()
@@ -46,13 +57,13 @@ def run_fetch(
 
     pager = KlinePager(
         ctx.exchange,
-        ctx.candles,
+        ctx.stores.candles,
         concurrency=ctx.settings.FETCH_CONCURRENCY,
         clock_ms=lambda: int(ctx.clock() * 1000),
         archive=ctx.archive,
     )
     try:
-        report = pager.run(symbol, interval, start_ms, end_ms, on_progress)
+        report = pager.run(key, start_ms, end_ms, on_progress)
     except PermanentError as e:
         code = (
             "invalid_symbol"
@@ -70,8 +81,9 @@ def run_fetch(
         log.warning("fetch %s will be retried: %s", task_id, e)
         raise
 
-    gaps, in_range = find_gaps(ctx.candles.open_times(symbol, interval, start_ms, end_ms), interval)
+    gaps, in_range = find_gaps(ctx.stores.candles.open_times(key, start_ms, end_ms), interval)
     result = {
+        **key.to_json(),
         "symbol": symbol,
         "interval": interval,
         "start": start_ms,

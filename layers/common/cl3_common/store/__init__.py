@@ -1,16 +1,22 @@
-"""MongoDB access: one small store class per collection, sharing one client."""
+"""The store layer: one store per concept, SQLite (default) or MongoDB behind each.
 
-from cl3_common.store.candles import CandleStore
-from cl3_common.store.mongo import connect_mongo, mongo_errors_translated
-from cl3_common.store.seasonality import SeasonalityStore
-from cl3_common.store.series import SeriesStore
-from cl3_common.store.tasks import TaskStore
+Open them with `open_stores(settings)`; see `protocols.py` for what each store does.
+"""
+
+from cl3_common.store.factory import Stores, open_store_url, open_stores
+from cl3_common.store.keys import KINDS, MARKETS, SeriesKey
+from cl3_common.store.rows import API_FIELDS, Row, SeriesBounds, kline_to_row, row_to_api
 
 __all__ = [
-    "CandleStore",
-    "SeasonalityStore",
-    "SeriesStore",
-    "TaskStore",
-    "connect_mongo",
-    "mongo_errors_translated",
+    "API_FIELDS",
+    "KINDS",
+    "MARKETS",
+    "Row",
+    "SeriesBounds",
+    "SeriesKey",
+    "Stores",
+    "kline_to_row",
+    "open_store_url",
+    "open_stores",
+    "row_to_api",
 ]

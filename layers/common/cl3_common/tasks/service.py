@@ -17,7 +17,7 @@ from cl3_common.auth.principal import Principal
 from cl3_common.errors import NotFinished, NotFound, TooManyJobs
 from cl3_common.progress import ProgressStore
 from cl3_common.redis_conn import as_text, redis_errors_translated
-from cl3_common.store.tasks import TaskStore
+from cl3_common.store.protocols import TaskStore
 from cl3_common.tasks.contracts import CONTRACTS, TERMINAL_STATUSES, TaskType
 from cl3_common.tasks.keys import active_jobs_key, dedupe_key
 from cl3_common.tasks.recorder import TaskRecorder

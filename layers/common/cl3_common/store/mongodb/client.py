@@ -11,19 +11,25 @@ from pymongo import errors as mongo_errors
 from cl3_common.errors import PermanentError, Unavailable
 
 
-def connect_mongo(uri: str, *, timeout_ms: int = 3000) -> MongoClient:
+def connect_mongo(
+    uri: str, *, timeout_ms: int = 3000, socket_timeout_ms: int | None = None
+) -> MongoClient:
+    """A client whose every call gives up after the given timeouts (an outage is a 503, not a
+    hung request). `socket_timeout_ms` bounds one operation's reply (None: no bound, for
+    workers' long bulk writes)."""
     # tz_aware: stored UTC datetimes come back as aware datetimes, so epoch conversion is exact.
     return MongoClient(
         uri,
         tz_aware=True,
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=socket_timeout_ms,
         appname="cl3",
     )
 
 
 @contextmanager
-def mongo_errors_translated() -> Iterator[None]:
+def translated() -> Iterator[None]:
     try:
         yield
     except (mongo_errors.ConnectionFailure, mongo_errors.ServerSelectionTimeoutError) as e:
@@ -31,6 +37,8 @@ def mongo_errors_translated() -> Iterator[None]:
     except mongo_errors.BulkWriteError:
         raise  # callers decide which write errors are expected
     except mongo_errors.PyMongoError as e:
+        if getattr(e, "timeout", False):
+            raise Unavailable(f"mongodb timed out: {e}", system="mongodb") from e
         raise PermanentError(f"mongodb rejected the operation: {e}", system="mongodb") from e
 
 

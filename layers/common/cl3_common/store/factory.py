@@ -1,0 +1,116 @@
+"""Opens every store of one backend, chosen by settings (or by a URL, for `cl3 store copy`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from cl3_common.store.protocols import AnalysisStore, CandleStore, TaskStore, TrackedSeriesStore
+
+if TYPE_CHECKING:
+    from cl3_common.settings import Settings
+
+ClockMs = Callable[[], int]
+
+
+def _wall_clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class Stores:
+    backend: str  # "sqlite" | "mongodb"
+    location: str  # the file, or the server and database (no credentials)
+    candles: CandleStore
+    tasks: TaskStore
+    series: TrackedSeriesStore
+    analyses: AnalysisStore
+    ping: Callable[[], bool]
+    close: Callable[[], None]
+
+
+def open_stores(
+    settings: Settings, *, clock_ms: ClockMs = _wall_clock_ms, request_path: bool = False
+) -> Stores:
+    """`request_path`: an API process, where a stalled server must fail fast (a 503 in about
+    2 s) rather than hold the request; workers wait longer for big writes."""
+    if settings.STORE_BACKEND == "sqlite":
+        return open_sqlite(settings.SQLITE_PATH, clock_ms=clock_ms,
+                           busy_timeout_s=2.0 if request_path else 30.0)  # fmt: skip
+    assert settings.MONGODB_URI is not None  # Settings refuses mongodb without a URI
+    return open_mongodb(
+        settings.MONGODB_URI, settings.MONGODB_DB, clock_ms=clock_ms,
+        timeout_ms=2000 if request_path else 5000,
+        socket_timeout_ms=2500 if request_path else 120_000,
+    )  # fmt: skip
+
+
+def open_store_url(url: str, *, clock_ms: ClockMs = _wall_clock_ms) -> Stores:
+    """`sqlite:///abs/path.sqlite3`, `sqlite:relative/path` or `mongodb://host:port/db`."""
+    if url.startswith("sqlite:"):
+        path = url[len("sqlite://") :] if url.startswith("sqlite://") else url[len("sqlite:") :]
+        if not path:
+            raise ValueError(f"{url!r} names no file")
+        return open_sqlite(path, clock_ms=clock_ms)
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        db = urlparse(url).path.strip("/") or "cl3"
+        return open_mongodb(url, db, clock_ms=clock_ms)
+    raise ValueError(f"unknown store URL {url!r}: use sqlite:///path or mongodb://host/db")
+
+
+def open_sqlite(path: str | Path, *, clock_ms: ClockMs = _wall_clock_ms,
+                busy_timeout_s: float = 30.0) -> Stores:  # fmt: skip
+    from cl3_common.store.sqlite.analyses import SqliteAnalysisStore
+    from cl3_common.store.sqlite.candles import SqliteCandleStore
+    from cl3_common.store.sqlite.database import SqliteDatabase
+    from cl3_common.store.sqlite.schema import migrate
+    from cl3_common.store.sqlite.series import SqliteTrackedSeriesStore
+    from cl3_common.store.sqlite.tasks import SqliteTaskStore
+
+    db = SqliteDatabase(path, busy_timeout_s=busy_timeout_s)
+    migrate(db)
+    return Stores(
+        backend="sqlite",
+        location=str(db.path),
+        candles=SqliteCandleStore(db),
+        tasks=SqliteTaskStore(db, clock_ms),
+        series=SqliteTrackedSeriesStore(db, clock_ms),
+        analyses=SqliteAnalysisStore(db),
+        ping=db.ping,
+        close=db.close,
+    )
+
+
+def open_mongodb(
+    uri: str,
+    db_name: str,
+    *,
+    clock_ms: ClockMs = _wall_clock_ms,
+    timeout_ms: int = 5000,
+    socket_timeout_ms: int | None = None,
+) -> Stores:
+    from cl3_common.store.mongodb.analyses import MongoAnalysisStore
+    from cl3_common.store.mongodb.candles import MongoCandleStore
+    from cl3_common.store.mongodb.client import connect_mongo, mongo_ping
+    from cl3_common.store.mongodb.schema import migrate
+    from cl3_common.store.mongodb.series import MongoTrackedSeriesStore
+    from cl3_common.store.mongodb.tasks import MongoTaskStore
+
+    client = connect_mongo(uri, timeout_ms=timeout_ms, socket_timeout_ms=socket_timeout_ms)
+    db = client[db_name]
+    migrate(db)
+    parsed = urlparse(uri)
+    return Stores(
+        backend="mongodb",
+        location=f"{parsed.hostname}:{parsed.port or 27017}/{db_name}",
+        candles=MongoCandleStore(db),
+        tasks=MongoTaskStore(db, clock_ms),
+        series=MongoTrackedSeriesStore(db, clock_ms),
+        analyses=MongoAnalysisStore(db),
+        ping=lambda: mongo_ping(client),
+        close=client.close,
+    )

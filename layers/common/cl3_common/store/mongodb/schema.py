@@ -1,0 +1,66 @@
+"""MongoDB collections, indexes and in-place upgrades, versioned in the `meta` collection.
+
+Version 1 (from the first, spot-only layout): every candle gets `market`/`kind` fields
+(`spot`/`trade` where missing; ids are unchanged), the compound index becomes
+(market, kind, symbol, interval, open_time), and `candle_series` (per-series bounds and
+counts kept by the writers) is built once from what is stored. Every step is idempotent, so
+two processes starting together may both run it safely.
+"""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.database import Database
+
+from cl3_common.store.mongodb.client import translated
+
+SCHEMA_VERSION = 1
+CANDLE_INDEX = "series_open_time"
+SERIES_FIELDS = ("market", "kind", "symbol", "interval")
+
+
+def migrate(db: Database) -> int:
+    with translated():
+        meta = db["meta"].find_one({"_id": "schema"})
+        found = int(meta["version"]) if meta else 0
+        if found >= SCHEMA_VERSION:
+            return found
+        candles = db["candles"]
+        candles.create_index(
+            [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)],
+            name=CANDLE_INDEX,
+        )
+        candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
+        candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
+        if "symbol_interval_open_time" in candles.index_information():
+            candles.drop_index("symbol_interval_open_time")
+        _rebuild_series_bounds(db)
+        db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+        db["meta"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
+    return found
+
+
+def _rebuild_series_bounds(db: Database) -> None:
+    """Bounds of every stored series (only when upgrading a database from before version 1).
+
+    Plain queries per series rather than $min/$max accumulators, which FerretDB lacks.
+    """
+    from cl3_common.store.keys import SeriesKey
+    from cl3_common.store.mongodb.candles import dt_to_ms, series_filter
+
+    candles = db["candles"]
+    groups = candles.aggregate([{"$group": {"_id": {f: f"${f}" for f in SERIES_FIELDS}}}])
+    for group in list(groups):
+        key = SeriesKey.from_json(group["_id"])
+        query = series_filter(key)
+        first = candles.find_one(query, {"open_time": 1}, sort=[("open_time", ASCENDING)])
+        last = candles.find_one(query, {"open_time": 1}, sort=[("open_time", DESCENDING)])
+        if first is None or last is None:
+            continue
+        db["candle_series"].replace_one(
+            {"_id": key.series_id},
+            {**key.to_json(), "first_open_time": dt_to_ms(first["open_time"]),
+             "last_open_time": dt_to_ms(last["open_time"]),
+             "count": candles.count_documents(query)},
+            upsert=True,
+        )  # fmt: skip

@@ -1,0 +1,104 @@
+"""The store layer's contract: one small protocol per concept, two implementations each.
+
+`sqlite/` (the embedded default) and `mongodb/` (deployments) implement these with the same
+behaviour; `cl3_common.store.factory.open_stores` picks one from settings. Nothing outside the
+store packages builds a query. Every method that takes a range works on [start_ms, end_ms)
+of open times and costs an index range scan over that range, never a scan of what is stored
+(docs/data-model.md says how each backend does it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cl3_common.store.keys import SeriesKey
+from cl3_common.store.rows import Row, SeriesBounds
+
+if TYPE_CHECKING:
+    import numpy as np
+
+BatchCallback = Callable[[int], None]
+
+
+class CandleStore(Protocol):
+    def insert(self, key: SeriesKey, rows: Sequence[Row]) -> int:
+        """Stores rows not stored yet (duplicates are ignored); returns how many were new."""
+        ...
+
+    def replace(self, key: SeriesKey, rows: Sequence[Row]) -> int:
+        """Overwrites stored rows with these (repairs); returns how many rows were written."""
+        ...
+
+    def read(
+        self, key: SeriesKey, start_ms: int, end_ms: int, limit: int | None = None
+    ) -> list[Row]:
+        """Stored rows in range, ascending by open time, at most `limit`."""
+        ...
+
+    def open_times(self, key: SeriesKey, start_ms: int, end_ms: int) -> list[int]: ...
+
+    def count(
+        self, key: SeriesKey, start_ms: int, end_ms: int, *, at_most: int | None = None
+    ) -> int:
+        """Stored candles in range; with `at_most`, counting stops there (cheap checks)."""
+        ...
+
+    def bounds(self, key: SeriesKey) -> SeriesBounds | None:
+        """First and last open time and count of a series, None when nothing is stored."""
+        ...
+
+    def list_series(
+        self,
+        *,
+        market: str | None = None,
+        kind: str | None = None,
+        symbol: str | None = None,
+        interval: str | None = None,
+    ) -> list[SeriesBounds]: ...
+
+    def columns(
+        self,
+        key: SeriesKey,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        *,
+        on_batch: BatchCallback | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(open_time int64 ms, close float64) of a whole range, ascending and unique."""
+        ...
+
+
+class TaskStore(Protocol):
+    def create(
+        self, task_id: str, *, owner: str, task_type: str, params: dict[str, Any]
+    ) -> None: ...
+
+    def get(self, task_id: str) -> dict[str, Any] | None:
+        """{"task_id", "owner", "type", "params", "status", "result", "error", "created_at",
+        "started_at", "ended_at"} or None."""
+        ...
+
+    def update(self, task_id: str, **fields: Any) -> None:
+        """Sets some of: status, result, error, started_at, ended_at."""
+        ...
+
+    def delete(self, task_id: str) -> None: ...
+
+
+class TrackedSeriesStore(Protocol):
+    """Series someone fetched: what the scheduled refresh keeps fresh."""
+
+    def track(self, key: SeriesKey, *, first_ms: int | None = None) -> None: ...
+
+    def all(self) -> list[SeriesKey]: ...
+
+
+class AnalysisStore(Protocol):
+    """The latest seasonality analysis of each series, with its heatmap picture."""
+
+    def save(self, key: SeriesKey, doc: dict[str, Any], png: bytes | None) -> None: ...
+
+    def get(self, key: SeriesKey) -> dict[str, Any] | None: ...
+
+    def heatmap(self, key: SeriesKey) -> bytes | None: ...

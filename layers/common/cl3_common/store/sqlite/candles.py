@@ -1,0 +1,182 @@
+"""Candles in SQLite: one primary-key range scan per read, bounds kept by every insert."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from cl3_common.store.keys import SeriesKey
+from cl3_common.store.protocols import BatchCallback
+from cl3_common.store.rows import Row, SeriesBounds
+from cl3_common.store.sqlite.database import SqliteDatabase
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_COLUMNS = ("open_time, close_time, open, high, low, close, volume, quote_volume, trades, "
+            "taker_buy_base, taker_buy_quote")  # fmt: skip
+_RANGE = "series_id = ? AND open_time >= ? AND open_time < ?"
+_INSERT = f"INSERT OR IGNORE INTO candles (series_id, {_COLUMNS}) VALUES ({', '.join('?' * 12)})"
+_REPLACE = _INSERT.replace("INSERT OR IGNORE", "INSERT OR REPLACE")
+_BOUNDS = """UPDATE candle_series SET count = count + ?,
+    first_open_time = min(coalesce(first_open_time, ?), ?),
+    last_open_time = max(coalesce(last_open_time, ?), ?) WHERE id = ?"""
+_COLUMN_BATCH = 100_000
+FAR_FUTURE_MS = 2**62
+
+
+class SqliteCandleStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+        self._ids: dict[SeriesKey, int] = {}  # interned series keys never change
+
+    # -- writes -----------------------------------------------------------------------------
+    def insert(self, key: SeriesKey, rows: Sequence[Row]) -> int:
+        return self._write(key, rows, _INSERT)
+
+    def replace(self, key: SeriesKey, rows: Sequence[Row]) -> int:
+        return self._write(key, rows, _REPLACE)
+
+    def _write(self, key: SeriesKey, rows: Sequence[Row], statement: str) -> int:
+        if not rows:
+            return 0
+        first = min(r[0] for r in rows)
+        last = max(r[0] for r in rows)
+        with self._db.write() as conn:
+            sid = self._series_id(conn, key, create=True)
+            assert sid is not None
+            before = self._stored_between(conn, sid, first, last) if statement is _REPLACE else 0
+            changes = conn.total_changes
+            conn.executemany(statement, ((sid, *row) for row in rows))
+            if statement is _REPLACE:
+                added = self._stored_between(conn, sid, first, last) - before
+            else:
+                added = conn.total_changes - changes
+            conn.execute(_BOUNDS, (added, first, first, last, last, sid))
+        return added if statement is _INSERT else len(rows)
+
+    @staticmethod
+    def _stored_between(conn: sqlite3.Connection, sid: int, first: int, last: int) -> int:
+        return int(conn.execute(f"SELECT count(*) FROM candles WHERE {_RANGE}",
+                                (sid, first, last + 1)).fetchone()[0])  # fmt: skip
+
+    def _series_id(self, conn: sqlite3.Connection, key: SeriesKey, *, create: bool) -> int | None:
+        sid = self._ids.get(key)
+        if sid is not None:
+            return sid
+        params = (key.market, key.kind, key.symbol, key.interval)
+        found = conn.execute(
+            "SELECT id FROM candle_series WHERE market = ? AND kind = ? AND symbol = ? "
+            "AND interval = ?", params
+        ).fetchone()  # fmt: skip
+        if found is None:
+            if not create:
+                return None
+            cursor = conn.execute(
+                "INSERT INTO candle_series (market, kind, symbol, interval) VALUES (?, ?, ?, ?)",
+                params,
+            )
+            sid = int(cursor.lastrowid or 0)
+            # Not cached yet: the insert is only real once its transaction commits.
+            return sid
+        self._ids[key] = int(found[0])
+        return self._ids[key]
+
+    # -- reads ------------------------------------------------------------------------------
+    def read(
+        self, key: SeriesKey, start_ms: int, end_ms: int, limit: int | None = None
+    ) -> list[Row]:
+        with self._db.read() as conn:
+            sid = self._series_id(conn, key, create=False)
+            if sid is None:
+                return []
+            sql = f"SELECT {_COLUMNS} FROM candles WHERE {_RANGE} ORDER BY open_time"
+            if limit is not None:
+                return conn.execute(sql + " LIMIT ?", (sid, start_ms, end_ms, limit)).fetchall()
+            return conn.execute(sql, (sid, start_ms, end_ms)).fetchall()
+
+    def open_times(self, key: SeriesKey, start_ms: int, end_ms: int) -> list[int]:
+        with self._db.read() as conn:
+            sid = self._series_id(conn, key, create=False)
+            if sid is None:
+                return []
+            cursor = conn.execute(
+                f"SELECT open_time FROM candles WHERE {_RANGE} ORDER BY open_time",
+                (sid, start_ms, end_ms),
+            )
+            return [t for (t,) in cursor]
+
+    def count(
+        self, key: SeriesKey, start_ms: int, end_ms: int, *, at_most: int | None = None
+    ) -> int:
+        with self._db.read() as conn:
+            sid = self._series_id(conn, key, create=False)
+            if sid is None:
+                return 0
+            if at_most is None:
+                sql = f"SELECT count(*) FROM candles WHERE {_RANGE}"
+                return int(conn.execute(sql, (sid, start_ms, end_ms)).fetchone()[0])
+            sql = f"SELECT count(*) FROM (SELECT 1 FROM candles WHERE {_RANGE} LIMIT ?)"
+            return int(conn.execute(sql, (sid, start_ms, end_ms, max(0, at_most))).fetchone()[0])
+
+    def bounds(self, key: SeriesKey) -> SeriesBounds | None:
+        found = self.list_series(
+            market=key.market, kind=key.kind, symbol=key.symbol, interval=key.interval
+        )
+        return found[0] if found else None
+
+    def list_series(
+        self,
+        *,
+        market: str | None = None,
+        kind: str | None = None,
+        symbol: str | None = None,
+        interval: str | None = None,
+    ) -> list[SeriesBounds]:
+        where, params = ["count > 0"], []
+        for column, value in (("market", market), ("kind", kind), ("symbol", symbol),
+                              ("interval", interval)):  # fmt: skip
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = (
+            "SELECT market, kind, symbol, interval, first_open_time, last_open_time, count "
+            f"FROM candle_series WHERE {' AND '.join(where)} "
+            "ORDER BY market, kind, symbol, interval"
+        )
+        with self._db.read() as conn:
+            return [SeriesBounds(*row) for row in conn.execute(sql, params)]
+
+    def columns(
+        self,
+        key: SeriesKey,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        *,
+        on_batch: BatchCallback | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        import numpy as np  # worker side only: the API never reads whole series
+
+        chunks: list[np.ndarray] = []
+        read = 0
+        with self._db.read() as conn:
+            sid = self._series_id(conn, key, create=False)
+            if sid is not None:
+                cursor = conn.execute(
+                    f"SELECT open_time, close FROM candles WHERE {_RANGE} ORDER BY open_time",
+                    (sid, start_ms or 0, FAR_FUTURE_MS if end_ms is None else end_ms),
+                )
+                # Flattened (open_time, close) pairs straight into float64: open times are
+                # below 2**53, so they round-trip exactly; no tuple list is ever built.
+                while batch := cursor.fetchmany(_COLUMN_BATCH):
+                    flat = np.fromiter(itertools.chain.from_iterable(batch), np.float64)
+                    chunks.append(flat)
+                    read += len(batch)
+                    if on_batch is not None:
+                        on_batch(read)
+        if not chunks:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        pairs = np.concatenate(chunks).reshape(-1, 2)
+        return pairs[:, 0].astype(np.int64), np.ascontiguousarray(pairs[:, 1])

@@ -1,0 +1,90 @@
+"""What only the `sqlite` backend has: its versioned schema and several writing processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from cl3_common.errors import PermanentError
+from cl3_common.store import SeriesKey, kline_to_row
+from cl3_common.store.factory import open_sqlite
+from cl3_common.store.sqlite.database import SqliteDatabase
+from cl3_common.store.sqlite.schema import SCHEMA_VERSION, migrate
+from cl3_sandbox.exchange import expected_klines
+
+START = 1_704_067_200_000
+MINUTE = 60_000
+
+
+def _version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def test_a_new_file_gets_the_current_schema_once(tmp_path: Path):
+    path = tmp_path / "new.sqlite3"
+    open_sqlite(path).close()
+    assert _version(path) == SCHEMA_VERSION
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'candles'").fetchone()[0]
+    assert "WITHOUT ROWID" in ddl and "PRIMARY KEY (series_id, open_time)" in ddl
+    assert migrate(SqliteDatabase(path)) == SCHEMA_VERSION  # nothing left to apply
+
+
+def test_a_file_from_a_newer_version_is_refused(tmp_path: Path):
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(PermanentError, match="newer than this CL3"):
+        open_sqlite(path)
+
+
+def _writer(path: str, symbol: str, days: int) -> int:
+    stores = open_sqlite(path, busy_timeout_s=30)
+    key = SeriesKey(symbol, "1m")
+    written = 0
+    for day in range(days):
+        start = START + day * 1440 * MINUTE
+        raw = expected_klines(symbol, "1m", start, start + 1440 * MINUTE - 1,
+                              now_ms=START + 10**12)  # fmt: skip
+        rows = [kline_to_row(r) for r in raw]
+        for i in range(0, len(rows), 240):  # many small transactions: many chances to collide
+            written += stores.candles.insert(key, rows[i : i + 240])
+    stores.close()
+    return written
+
+
+def _reader(path: str, rounds: int) -> int:
+    stores = open_sqlite(path, busy_timeout_s=30)
+    seen = 0
+    for _ in range(rounds):
+        seen += len(stores.candles.read(SeriesKey("BTCUSDT", "1m"), START, START + 10**10, 500))
+        stores.candles.list_series()
+    stores.close()
+    return seen
+
+
+def test_processes_write_and_read_at_once_without_lock_errors(tmp_path: Path):
+    path = str(tmp_path / "shared.sqlite3")
+    open_sqlite(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        writes = [
+            pool.apply_async(_writer, (path, s, 3)) for s in ("BTCUSDT", "ETHUSDT", "BNBUSDT")
+        ]
+        reads = pool.apply_async(_reader, (path, 300))
+        written = [w.get(timeout=120) for w in writes]
+        reads.get(timeout=120)
+    stores = open_sqlite(path)
+    try:
+        for symbol, count in zip(("BTCUSDT", "ETHUSDT", "BNBUSDT"), written, strict=True):
+            bounds = stores.candles.bounds(SeriesKey(symbol, "1m"))
+            assert bounds is not None and bounds.count == count
+            got = stores.candles.count(SeriesKey(symbol, "1m"), START, START + 3 * 1440 * MINUTE)
+            assert got == count
+    finally:
+        stores.close()

@@ -1,55 +1,34 @@
-"""The REST endpoints (``/api/v3/...``): parameter validation and JSON bodies.
+"""The spot REST endpoints (``/api/v3/...``): parameter validation and JSON bodies.
 
 Validation follows Binance's order and wording: mandatory parameters first (-1102), then
 number/charset formats (-1100), then the interval (-1120), the symbol (-1121), ranges (-1130)
-and finally ``startTime > endTime`` (-1023). Parameters Binance would ignore, like
-``timeZone`` here, are ignored.
+and finally ``startTime > endTime`` (-1023). ``timeZone`` moves the interval boundaries
+(see :mod:`.timezones`); an invalid one is -1130.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from . import errors
+from .catalog import Catalog
 from .config import SandboxConfig
 from .errors import BinanceError
 from .intervals import is_interval
-from .klines import select_opens
+from .klines import merge_gaps, select_opens
 from .pages import KlinesRenderer
-from .symbols import symbol_info, symbol_map
+from .params import Params, dumps, limit, number, symbol
+from .sources import SPOT, TRADE
+from .symbols import symbol_info
+from .timezones import parse_time_zone
 
-Params = Mapping[str, str]
 Handler = Callable[[Params, int], bytes]
 
-_NUMBER = re.compile(r"^[0-9]{1,20}$")
-_SYMBOL = re.compile(r"^[A-Z0-9\-_.]{1,20}$")
 _SYMBOLS = re.compile(r'^\[("[A-Z0-9\-_.]{1,20}"(,"[A-Z0-9\-_.]{1,20}")*)?\]$')
 _STATUSES = ("TRADING", "HALT", "BREAK")
 DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
-
-
-def _dumps(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
-
-
-def _number(params: Params, name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not _NUMBER.match(raw):
-        raise errors.illegal_chars(name, errors.NUMBER_RANGE)
-    return int(raw)
-
-
-def _symbol(params: Params, name: str = "symbol") -> str | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not _SYMBOL.match(raw):
-        raise errors.illegal_chars(name, errors.SYMBOL_RANGE)
-    return raw
 
 
 def rate_limits(config: SandboxConfig) -> list[dict[str, object]]:
@@ -69,23 +48,24 @@ def rate_limits(config: SandboxConfig) -> list[dict[str, object]]:
 class RestApi:
     """Maps a path to (weight, handler); handlers return a 200 body or raise BinanceError."""
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, catalog: Catalog, renderer: KlinesRenderer) -> None:
         self._config = config
-        self._symbols = symbol_map(config.symbols)
-        self._infos = {name: symbol_info(spec) for name, spec in self._symbols.items()}
+        self._catalog = catalog
+        self._gaps = merge_gaps(config.gaps)
+        self._infos = {name: symbol_info(spec) for name, spec in catalog.spot.items()}
         self._rate_limits = rate_limits(config)
-        self.renderer = KlinesRenderer(config)
+        self.renderer = renderer
         # Binance's weights: exchangeInfo 20, klines/uiKlines 2, ping/time 1.
         self.routes: dict[str, tuple[int, Handler]] = {
             "/api/v3/ping": (1, lambda _p, _now: b"{}"),
-            "/api/v3/time": (1, lambda _p, now: _dumps({"serverTime": now})),
+            "/api/v3/time": (1, lambda _p, now: dumps({"serverTime": now})),
             "/api/v3/exchangeInfo": (20, self.exchange_info),
             "/api/v3/klines": (2, self.klines),
             "/api/v3/uiKlines": (2, self.klines),
         }
 
     def exchange_info(self, params: Params, now_ms: int) -> bytes:
-        one = _symbol(params)
+        one = symbol(params)
         many = params.get("symbols") or None
         if one is not None and many is not None:
             raise errors.bad_combination()
@@ -105,7 +85,7 @@ class RestApi:
             if status not in _STATUSES:
                 raise errors.invalid_param("symbolStatus")
             names = [n for n in names if self._infos[n]["status"] == status]
-        return _dumps(
+        return dumps(
             {
                 "timezone": "UTC",
                 "serverTime": now_ms,
@@ -116,28 +96,27 @@ class RestApi:
         )
 
     def klines(self, params: Params, now_ms: int) -> bytes:
-        symbol = _symbol(params)
-        if symbol is None:
+        name = symbol(params)
+        if name is None:
             raise errors.mandatory("symbol")
         interval = params.get("interval") or None
         if interval is None:
             raise errors.mandatory("interval")
-        start = _number(params, "startTime")
-        end = _number(params, "endTime")
-        limit = _number(params, "limit")
+        start = number(params, "startTime")
+        end = number(params, "endTime")
+        number(params, "limit")
         if not is_interval(interval):
             raise errors.invalid_interval()
-        if symbol not in self._symbols:
+        series = self._catalog.series(SPOT, TRADE, name)
+        if series is None:
             raise errors.invalid_symbol()
-        if limit is None:
-            limit = DEFAULT_LIMIT
-        elif not 1 <= limit <= MAX_LIMIT:
-            raise errors.invalid_param("limit")
+        count = limit(params, DEFAULT_LIMIT, MAX_LIMIT)
+        zone = params.get("timeZone") or None
+        tz_ms = parse_time_zone(zone) if zone is not None else 0
         if start is not None and end is not None and start > end:
             raise errors.start_after_end()
-        spec = self._symbols[symbol]
-        opens = select_opens(spec, interval, start, end, limit, now_ms, self._config.gaps)
-        return self.renderer.body(spec, interval, opens, now_ms)
+        opens = select_opens(series, interval, start, end, count, now_ms, self._gaps, tz_ms)
+        return self.renderer.body(series, interval, opens, now_ms, tz_ms)
 
 
 __all__ = ["BinanceError", "RestApi", "rate_limits"]

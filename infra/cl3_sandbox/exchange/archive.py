@@ -1,45 +1,48 @@
-"""The data.binance.vision kline archive: monthly and daily zips with ``.CHECKSUM`` siblings.
+"""The data.binance.vision archive: monthly and daily zips with ``.CHECKSUM`` siblings.
 
-Layout (as on Binance's public data bucket)::
+Layout: see :mod:`.archive_paths`. Each zip holds one CSV named like the zip. Spot files are
+header-less, and those of 2025-01-01 and later carry microsecond timestamps (Binance switched
+spot archives to µs then). Futures files start with Binance's header row
+(``open_time,open,high,...,ignore``; funding: ``calc_time,funding_interval_hours,
+last_funding_rate``) and stay in milliseconds. A file exists only once its period is complete
+and all its candles are closed; missing files get S3's XML ``NoSuchKey`` 404. The archive knows
+more than REST: delisted symbols and every delivered quarterly.
 
-    /data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01.zip
-    /data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-15.zip(.CHECKSUM)
-
-Each zip holds one header-less CSV of the 12 kline fields, named like the zip. Files of
-2025-01-01 and later carry microsecond timestamps (Binance switched spot archives to µs then).
-The monthly interval directory is ``1mo`` on Binance (``1M`` would clash with ``1m`` on
-case-insensitive stores), so that is the name accepted here. A file exists only once its period
-is complete and all its candles are closed; missing files get S3's XML ``NoSuchKey`` 404.
 Zips are generated on demand, byte-for-byte deterministic (fixed zip timestamps), and kept in a
-size-bounded LRU, because a month of 1m is 44,640 rows.
+size-bounded LRU, because a month of 1m is 44,640 rows. ``reupload`` imitates Binance replacing a
+file after a fix: new bytes, new ``.CHECKSUM``, optionally changed rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import re
 import threading
 import zipfile
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .config import SandboxConfig
-from .intervals import DAY_MS, MONTH, floor_open, is_interval, next_opens
-from .klines import select_opens
-from .render import CSV_CHUNK_ROWS, klines_csv
-from .series import candles
-from .symbols import symbol_map
+import numpy as np
 
+from .archive_paths import ARCHIVE_PREFIX, FUNDING, ArchivePath, archive_key, parse
+from .catalog import Catalog
+from .config import SandboxConfig
+from .funding import archive_csv, events, nominal_times
+from .intervals import floor_open, next_opens
+from .klines import merge_gaps, select_opens
+from .render import CSV_CHUNK_ROWS, klines_csv
+from .rollup import Rollup
+from .series import Candles
+from .sources import SPOT, Series
+
+__all__ = ["ARCHIVE_PREFIX", "ArchiveReply", "ArchiveStore", "archive_key"]
 MICROS_FROM_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z
 _FAR_FUTURE_MS = 2**62  # "now" for archive content: every candle of a file is closed
-_PATH = re.compile(
-    r"^/data/spot/(?P<period>monthly|daily)/klines/(?P<symbol>[A-Z0-9]+)/(?P<interval>\w+)/"
-    r"(?P<name>(?P=symbol)-(?P=interval)-(?P<y>\d{4})-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)"
-    r"\.zip(?P<checksum>\.CHECKSUM)?$"
-)
-ARCHIVE_PREFIX = "/data/"
+KLINES_HEADER = (b"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+                 b"taker_buy_volume,taker_buy_quote_volume,ignore\n")  # fmt: skip
+Edits = Mapping[int, Mapping[str, float]]  # open_time -> {Candles column: new value}
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,7 @@ class ArchiveReply:
     body: bytes
     content_type: str
     kind: str  # "zip", "checksum" or "missing"
-
-
-def _archive_interval(name: str) -> str | None:
-    if name == "1mo":
-        return MONTH
-    return name if is_interval(name) and name != MONTH else None
+    data_kind: str = ""  # e.g. "spot/klines", "um/fundingRate"
 
 
 def _not_found(path: str) -> ArchiveReply:
@@ -72,20 +70,6 @@ def _not_found(path: str) -> ArchiveReply:
     return ArchiveReply(404, body, "application/xml", "missing")
 
 
-def _period(match: re.Match[str]) -> tuple[int, int] | None:
-    y, m, d = int(match["y"]), int(match["m"]), match["d"]
-    monthly = match["period"] == "monthly"
-    if monthly == (d is not None):
-        return None
-    try:
-        start = datetime(y, m, int(d) if d else 1, tzinfo=UTC)
-    except ValueError:
-        return None
-    start_ms = int(start.timestamp() * 1000)
-    end_ms = floor_open(MONTH, start_ms + 32 * DAY_MS) if monthly else start_ms + DAY_MS
-    return start_ms, end_ms
-
-
 def corrupted(data: bytes) -> bytes:
     """Flip a run of bytes in the middle: the sha256 and the zip's CRC no longer match."""
     mid = len(data) // 2
@@ -93,14 +77,26 @@ def corrupted(data: bytes) -> bytes:
     return data[:mid] + run + data[mid + len(run) :]
 
 
+def _apply(c: Candles, edits: Edits) -> Candles:
+    c = Candles(*(getattr(c, name).copy() for name in Candles.__dataclass_fields__))
+    for open_time, fields in edits.items():
+        rows = np.flatnonzero(c.open_time == open_time)
+        for name, value in fields.items():
+            getattr(c, name)[rows] = value
+    return c
+
+
 class ArchiveStore:
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, catalog: Catalog, rollup: Rollup) -> None:
         self._config = config
-        self._symbols = symbol_map(config.symbols)
+        self._catalog = catalog
+        self._rollup = rollup
+        self._gaps = merge_gaps(config.gaps)
         self._budget = config.archive_cache_mb * 1024 * 1024
-        self._cache: OrderedDict[str, ArchiveFile] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, int], ArchiveFile] = OrderedDict()
         self._cached_bytes = 0
         self._corrupt: set[str] = set(config.corrupt_archives)
+        self._revisions: dict[str, tuple[int, Edits]] = {}  # zip name -> (revision, edits)
         self._lock = threading.Lock()
 
     def set_corrupt(self, zip_name: str, corrupt: bool = True) -> None:
@@ -110,59 +106,103 @@ class ArchiveStore:
             else:
                 self._corrupt.discard(zip_name)
 
-    def get(self, path: str, now_ms: int) -> ArchiveReply:
-        match = _PATH.match(path)
-        interval = _archive_interval(match["interval"]) if match else None
-        period = _period(match) if match else None
-        spec = self._symbols.get(match["symbol"]) if match else None
-        if match is None or interval is None or period is None or spec is None:
-            return _not_found(path)
-        start_ms, end_ms = period
-        opens = select_opens(spec, interval, start_ms, end_ms - 1, None, now_ms, self._config.gaps)
-        if end_ms > now_ms or len(opens) == 0 or next_opens(interval, opens[-1:])[0] > now_ms:
-            return _not_found(path)
-        zip_name = match["name"] + ".zip"
-        archive = self._file(zip_name, spec.symbol, interval, opens, start_ms >= MICROS_FROM_MS)
-        if match["checksum"]:
-            line = f"{archive.sha256}  {zip_name}\n".encode()
-            return ArchiveReply(200, line, "text/plain", "checksum")
+    def reupload(self, zip_name: str, edits: Edits | None = None) -> None:
+        """From now on serve ``zip_name`` re-built: new zip bytes, rows changed by ``edits``."""
         with self._lock:
-            broken = zip_name in self._corrupt
-        data = corrupted(archive.zip_bytes) if broken else archive.zip_bytes
-        return ArchiveReply(200, data, "application/zip", "zip")
+            revision, _ = self._revisions.get(zip_name, (0, {}))
+            self._revisions[zip_name] = (revision + 1, dict(edits or {}))
 
-    def _file(self, zip_name: str, symbol: str, interval: str, opens, micros: bool) -> ArchiveFile:
+    def get(self, path: str, now_ms: int) -> ArchiveReply:
+        where = parse(path)
+        if where is None or where.end_ms > now_ms:
+            return _not_found(path)
+        if where.interval:  # its last candle (e.g. a week straddling the month) must be closed
+            last = floor_open(where.interval, where.end_ms - 1)
+            if next_opens(where.interval, np.array([last]))[0] > now_ms:
+                return _not_found(path)
+        built = self._file(where)
+        if built is None:
+            return _not_found(path)
+        if where.checksum:
+            line = f"{built.sha256}  {where.zip_name}\n".encode()
+            return ArchiveReply(200, line, "text/plain", "checksum", where.data_kind)
         with self._lock:
-            hit = self._cache.get(zip_name)
+            broken = where.zip_name in self._corrupt
+        data = corrupted(built.zip_bytes) if broken else built.zip_bytes
+        return ArchiveReply(200, data, "application/zip", "zip", where.data_kind)
+
+    def _file(self, where: ArchivePath) -> ArchiveFile | None:
+        with self._lock:
+            revision, edits = self._revisions.get(where.zip_name, (0, {}))
+            key = (f"{where.market}/{where.dataset}/{where.zip_name}", revision)
+            hit = self._cache.get(key)
             if hit is not None:
-                self._cache.move_to_end(zip_name)
+                self._cache.move_to_end(key)
                 return hit
         # Built outside the lock: two threads may build the same file once, which is harmless.
-        archive = self._build(zip_name, symbol, interval, opens, micros)
+        if where.dataset == FUNDING:
+            content = self._funding_csv(where)
+        else:
+            content = self._klines_csv(where, edits)
+        if content is None:
+            return None
+        built = self._zip(where, content, revision)
         with self._lock:
-            if zip_name not in self._cache:
-                self._cache[zip_name] = archive
-                self._cached_bytes += len(archive.zip_bytes)
+            if key not in self._cache:
+                self._cache[key] = built
+                self._cached_bytes += len(built.zip_bytes)
             while self._cached_bytes > self._budget and len(self._cache) > 1:
                 _, old = self._cache.popitem(last=False)
                 self._cached_bytes -= len(old.zip_bytes)
-        return archive
+        return built
 
-    def _build(self, zip_name: str, symbol: str, interval: str, opens, micros: bool) -> ArchiveFile:
-        spec = self._symbols[symbol]
-        csv_name = zip_name[: -len(".zip")] + ".csv"
-        first = datetime.fromtimestamp(int(opens[0]) / 1000, tz=UTC)
-        info = zipfile.ZipInfo(csv_name, date_time=first.timetuple()[:6])
+    def _series(self, where: ArchivePath) -> Series | None:
+        return self._catalog.series(where.market, where.kind, where.symbol, archives=True)
+
+    def _klines_csv(self, where: ArchivePath, edits: Edits) -> tuple[list[bytes], int] | None:
+        series = self._series(where)
+        if series is None:
+            return None
+        interval = where.interval
+        opens = select_opens(series, interval, where.start_ms, where.end_ms - 1, None,
+                             _FAR_FUTURE_MS, self._gaps)  # fmt: skip
+        if len(opens) == 0:
+            return None
+        micros = where.market == SPOT and where.start_ms >= MICROS_FROM_MS
+        parts = [] if where.market == SPOT else [KLINES_HEADER]
+        for i in range(0, len(opens), CSV_CHUNK_ROWS):
+            chunk = self._rollup.candles(series, interval, opens[i : i + CSV_CHUNK_ROWS],
+                                         _FAR_FUTURE_MS)  # fmt: skip
+            if edits:
+                chunk = _apply(chunk, edits)
+            parts.append(klines_csv(chunk, micros, series.fmt))
+        return parts, len(opens)
+
+    def _funding_csv(self, where: ArchivePath) -> tuple[list[bytes], int] | None:
+        contract = self._catalog.contract(where.market, where.symbol, True, where.end_ms)
+        if contract is None:
+            return None
+        underlying = self._catalog.underlying(contract)
+        nominal, hours = nominal_times(contract, where.end_ms - 1)
+        picked = (nominal >= where.start_ms) & (nominal < where.end_ms)
+        if not picked.any():
+            return None
+        ev = events(contract, underlying, nominal[picked], hours[picked], self._config.seed)
+        return [archive_csv(ev)], int(picked.sum())
+
+    def _zip(self, where: ArchivePath, content: tuple[list[bytes], int], revision: int):
+        parts, rows = content
+        csv_name = where.zip_name[: -len(".zip")] + ".csv"
+        stamp = datetime.fromtimestamp(where.start_ms / 1000, tz=UTC)
+        info = zipfile.ZipInfo(csv_name, date_time=stamp.timetuple()[:6])
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
         buffer = io.BytesIO()
-        with (
-            zipfile.ZipFile(buffer, "w") as archive,
-            archive.open(info, "w") as member,
-        ):
-            for i in range(0, len(opens), CSV_CHUNK_ROWS):
-                chunk = opens[i : i + CSV_CHUNK_ROWS]
-                page = candles(spec, interval, chunk, _FAR_FUTURE_MS, self._config.seed)
-                member.write(klines_csv(page, micros))
+        with zipfile.ZipFile(buffer, "w") as archive:
+            if revision:  # a re-upload is a different file even when its rows are the same
+                archive.comment = f"re-upload {revision}".encode()
+            with archive.open(info, "w") as member:
+                for part in parts:
+                    member.write(part)
         data = buffer.getvalue()
-        return ArchiveFile(data, hashlib.sha256(data).hexdigest(), len(opens))
+        return ArchiveFile(data, hashlib.sha256(data).hexdigest(), rows)

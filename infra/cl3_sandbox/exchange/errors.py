@@ -90,6 +90,33 @@ def too_much_weight(limit: int, window_s: int) -> bytes:
     )
 
 
+def more_than_hours(hours: int) -> BinanceError:
+    return BinanceError(-1127, f"More than {hours} hours between startTime and endTime.")
+
+
+def futures_window_text(window_s: int) -> str:
+    num, unit = window_unit(window_s)
+    return "minute" if (num, unit) == (1, "MINUTE") else f"{num} {unit}"
+
+
+def too_many_requests(limit: int, window_s: int) -> bytes:
+    """The futures wording of -1003 (USDⓈ-M and COIN-M error-code pages)."""
+    return error_body(
+        -1003,
+        f"Too many requests; current limit is {limit} requests per "
+        f"{futures_window_text(window_s)}. Please use the websocket for live updates to avoid "
+        "polling the API.",
+    )
+
+
+def futures_banned(until_ms: int) -> bytes:
+    return error_body(
+        -1003,
+        f"Way too many requests; IP banned until {until_ms}. Please use the websocket for live "
+        "updates to avoid bans.",
+    )
+
+
 def banned(until_ms: int) -> bytes:
     return error_body(
         -1003,

@@ -7,13 +7,13 @@ arithmetic (exact for integers below 2**53, which covers ms and µs timestamps),
 4-byte pieces, and one ``np.take`` from a token table writes the whole page. Leading zeros and
 short literals are NUL-padded inside their tokens, and the NULs are dropped with one boolean
 mask. Pages holding values outside the exact range (>= 2**53, negative, not finite) are written
-with ``%`` formatting instead. Either way the output is byte-for-byte ``"%d"`` / ``"%.8f"``.
+with ``%`` formatting instead. Either way the output is byte-for-byte ``"%d"`` / ``"%.Nf"``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -22,8 +22,11 @@ _EXACT = 2.0**53
 _PASS_ROWS = 500
 _CHUNK = 10_000
 # Token table rows: 4-digit chunks zero-padded, NUL-padded (a leading chunk), NUL-padded but
-# keeping a lone "0" (a leading chunk that is also the last), then the literals' pieces.
+# keeping a lone "0" (a leading chunk that is also the last), chunks of 1, 2 and 3 zero-padded
+# digits (the leading fraction chunk of a decimal with 1-3, 5-7 places), then the literals.
 _FULL, _LEAD, _LAST = 0, _CHUNK, 2 * _CHUNK
+_WIDTH = {4: _FULL, 1: 3 * _CHUNK, 2: 3 * _CHUNK + 10, 3: 3 * _CHUNK + 110}
+_TABLE_ROWS = 3 * _CHUNK + 1110
 
 
 @dataclass(frozen=True)
@@ -34,17 +37,23 @@ class Int:
 
 
 @dataclass(frozen=True)
-class Dec8:
-    """A decimal column written with exactly 8 decimals, like Binance's ``"%.8f"`` strings."""
+class Dec:
+    """A decimal column written with exactly ``places`` decimals (1-8), like ``"%.2f"``."""
 
     values: np.ndarray
+    places: int = 8
 
 
-Field = bytes | Int | Dec8
+def Dec8(values: np.ndarray) -> Dec:
+    """Binance's spot decimals: ``"%.8f"`` strings."""
+    return Dec(values, 8)
+
+
+Field = bytes | Int | Dec
 
 
 def _chunk_table() -> np.ndarray:
-    table = np.zeros((3 * _CHUNK, 4), dtype=np.uint8)
+    table = np.zeros((_TABLE_ROWS, 4), dtype=np.uint8)
     for i in range(_CHUNK):
         text = f"{i:04d}".encode()
         short = text.lstrip(b"0")
@@ -52,6 +61,11 @@ def _chunk_table() -> np.ndarray:
         table[_LEAD + i, 4 - len(short) :] = np.frombuffer(short, dtype=np.uint8)
         last = short or b"0"
         table[_LAST + i, 4 - len(last) :] = np.frombuffer(last, dtype=np.uint8)
+    for width in (1, 2, 3):
+        for i in range(10**width):
+            table[_WIDTH[width] + i, 4 - width :] = np.frombuffer(
+                f"{i:0{width}d}".encode(), np.uint8
+            )
     return table
 
 
@@ -89,16 +103,24 @@ def _chunks(m: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _decimal_tokens(m: np.ndarray, dot: int) -> list[np.ndarray]:
+def _decimal_tokens(m: np.ndarray, dot: int, places: int) -> list[np.ndarray]:
+    scale = 10.0**places
     whole = np.floor(m)
-    frac = np.rint((m - whole) * 1e8)
-    carry = frac >= 1e8  # 0.999999996 rounds up into the integer part, as "%.8f" does
+    frac = np.rint((m - whole) * scale)
+    carry = frac >= scale  # 0.999999996 rounds up into the integer part, as "%.8f" does
     whole += carry
     frac[carry] = 0.0
-    high = np.floor(frac / _CHUNK)  # the 8 fraction digits are exactly two 4-digit chunks
-    low = frac - high * _CHUNK
-    dots = np.full(m.shape, dot, dtype=np.intp)
-    return [*_chunks(whole), dots, high.astype(np.intp) + _FULL, low.astype(np.intp) + _FULL]
+    # Fraction digits as chunks from the right: 4-digit ones, and a narrower one in front.
+    widths = [places % 4] if places % 4 else []
+    widths += [4] * (places // 4)
+    tokens = [*_chunks(whole), np.full(m.shape, dot, dtype=np.intp)]
+    below = places
+    for width in widths:
+        below -= width
+        chunk = np.floor(frac / 10.0**below)
+        frac = frac - chunk * 10.0**below
+        tokens.append(chunk.astype(np.intp) + _WIDTH[width])
+    return tokens
 
 
 def _exact(m: np.ndarray) -> bool:
@@ -112,7 +134,7 @@ def _printf_rows(fields: Sequence[Field]) -> list[bytes]:
         if isinstance(field, bytes):
             template += field.decode().replace("%", "%%")
         else:
-            template += "%d" if isinstance(field, Int) else "%.8f"
+            template += "%d" if isinstance(field, Int) else f"%.{field.places}f"
             columns.append(field.values.tolist())
     return [(template % row).encode() for row in zip(*columns, strict=True)]
 
@@ -136,11 +158,18 @@ def render_rows_indexed(
     texts, sizes = [], []
     for start in range(0, n, _PASS_ROWS):
         stop = min(start + _PASS_ROWS, n)
-        part = [f if isinstance(f, bytes) else type(f)(f.values[start:stop]) for f in fields]
+        part = [
+            f if isinstance(f, bytes) else replace(f, values=f.values[start:stop]) for f in fields
+        ]
         text, size = _render_pass(part, stop - start, lengths)
         texts.append(text)
         sizes.append(size)
     return b"".join(texts), np.concatenate(sizes)
+
+
+def _group(field: Int | Dec) -> int:
+    """Columns rendered together: 0 for integers, else the number of decimal places."""
+    return 0 if isinstance(field, Int) else field.places
 
 
 def _render_pass(fields: Sequence[Field], n: int, lengths: bool) -> tuple[bytes, np.ndarray]:
@@ -148,10 +177,11 @@ def _render_pass(fields: Sequence[Field], n: int, lengths: bool) -> tuple[bytes,
         return b"", np.zeros(0, dtype=np.int64)
     # Column-major: (column, row) matrices, so every token position below is one contiguous
     # row of the (token, row) index matrix; strided writes cost several times more.
+    columns = [f for f in fields if not isinstance(f, bytes)]
+    groups = sorted({_group(f) for f in columns})
     numeric = {
-        kind: np.stack([f.values for f in fields if isinstance(f, kind)]).astype(np.float64)
-        for kind in (Int, Dec8)
-        if any(isinstance(f, kind) for f in fields)
+        g: np.stack([f.values for f in columns if _group(f) == g]).astype(np.float64)
+        for g in groups
     }
     if not all(_exact(m) for m in numeric.values()):
         printed = _printf_rows(fields)
@@ -159,27 +189,26 @@ def _render_pass(fields: Sequence[Field], n: int, lengths: bool) -> tuple[bytes,
     literals = tuple(f for f in fields if isinstance(f, bytes))
     table, token_len, literal_ids = _tokens((*literals, b"."))
     dot = int(literal_ids[-1][0])
-    per_kind = {
-        Int: _chunks(numeric[Int]) if Int in numeric else [],
-        Dec8: _decimal_tokens(numeric[Dec8], dot) if Dec8 in numeric else [],
+    per_group = {
+        g: _chunks(m) if g == 0 else _decimal_tokens(m, dot, g) for g, m in numeric.items()
     }
-    # Where each field's tokens go: literals get fixed ids; column j of a kind gets, for each
-    # of that kind's token positions p, the row "start + p" filled from per_kind[kind][p][j].
+    # Where each field's tokens go: literals get fixed ids; column j of a group gets, for each
+    # of that group's token positions p, the row "start + p" filled from per_group[g][p][j].
     width = 0
-    starts: dict[type, list[int]] = {Int: [], Dec8: []}
+    starts: dict[int, list[int]] = {g: [] for g in groups}
     lit_rows: list[np.ndarray] = []
     for field in fields:
         if isinstance(field, bytes):
             lit_rows.append(np.arange(width, width + len(literal_ids[len(lit_rows)])))
             width += len(lit_rows[-1])
         else:
-            starts[type(field)].append(width)
-            width += len(per_kind[type(field)])
+            starts[_group(field)].append(width)
+            width += len(per_group[_group(field)])
     index = np.empty((width, n), dtype=np.intp)
     for rows, ids in zip(lit_rows, literal_ids, strict=False):
         index[rows] = ids[:, None]
-    for kind, tokens in per_kind.items():
-        first = np.array(starts[kind], dtype=np.intp)
+    for g, tokens in per_group.items():
+        first = np.array(starts[g], dtype=np.intp)
         for p, ids in enumerate(tokens):
             index[first + p] = ids
     grid = np.ascontiguousarray(np.take(table, index).T).view(np.uint8)  # (n, 4 * width)

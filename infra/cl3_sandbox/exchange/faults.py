@@ -18,6 +18,15 @@ DROP = 0
 
 
 @dataclass(frozen=True)
+class Always:
+    """Every request to ``path`` answers ``status`` (418/429 with ``Retry-After``)."""
+
+    path: str
+    status: int
+    retry_after: int | None = None
+
+
+@dataclass(frozen=True)
 class Fault:
     status: int
     retry_after: int | None = None
@@ -33,12 +42,22 @@ class _Scripted:
 
 
 class FaultPlan:
-    """Thread-safe queue of scripted faults plus the ``fail_every`` / ``fail_paths`` rules."""
+    """Thread-safe queue of scripted faults plus the ``always`` / ``fail_paths`` /
+    ``fail_every`` rules of one API family (``klines_paths``: what ``fail_every`` counts)."""
 
-    def __init__(self, fail_every: int, fail_status: int, fail_paths: frozenset[str]) -> None:
+    def __init__(
+        self,
+        fail_every: int,
+        fail_status: int,
+        fail_paths: frozenset[str],
+        klines_paths: frozenset[str] = frozenset({KLINES_PATH}),
+        always: tuple[Always, ...] = (),
+    ) -> None:
         self._fail_every = fail_every
         self._fail_status = fail_status
         self._fail_paths = fail_paths
+        self._klines_paths = klines_paths
+        self._always = {rule.path: rule for rule in always}
         self._scripted: deque[_Scripted] = deque()
         self._klines_seen = 0
         self._lock = threading.Lock()
@@ -66,9 +85,12 @@ class FaultPlan:
                     if scripted.remaining == 0:
                         self._scripted.remove(scripted)
                     return scripted.fault
+            rule = self._always.get(path)
+            if rule is not None:
+                return Fault(rule.status, rule.retry_after)
             if path in self._fail_paths:
                 return Fault(self._fail_status)
-            if path == KLINES_PATH and self._fail_every > 0:
+            if path in self._klines_paths and self._fail_every > 0:
                 self._klines_seen += 1
                 if self._klines_seen % self._fail_every == 0:
                     return Fault(self._fail_status)

@@ -6,6 +6,7 @@ Closed candles never change, so the rows of aligned blocks of ``BLOCK`` candles 
 rendered JSON bytes with per-row offsets, and any page (whatever its ``startTime`` alignment)
 is cut out of at most two blocks. Blocks that still contain an open or future candle are
 rendered per request. Concurrent requests for the same cold block wait for one builder.
+Pages in a non-UTC ``timeZone`` and pages a data-quality fixture corrupts are rendered fresh.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ import numpy as np
 
 from .config import SandboxConfig
 from .intervals import candle_index, index_open
-from .klines import select_opens
+from .klines import merge_gaps, select_opens
+from .quality import Quality
 from .render import json_rows, json_rows_indexed
-from .series import candles
-from .symbols import SymbolSpec
+from .rollup import Rollup
+from .series import Candles
+from .sources import Series
 
-BLOCK = 1000  # candles per cached block (same as Binance's maximum page)
-_Key = tuple[str, str, int]
+BLOCK = 1000  # candles per cached block (same as Binance's spot maximum page)
+_Key = tuple[tuple[str, str, str], str, int]
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,11 @@ class _Block:
 
 
 class KlinesRenderer:
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, rollup: Rollup, quality: Quality) -> None:
         self._config = config
+        self._gaps = merge_gaps(config.gaps)
+        self._rollup = rollup
+        self._quality = quality
         self._budget = config.page_cache_mb * 1024 * 1024
         self._cache: OrderedDict[_Key, _Block] = OrderedDict()
         self._cached_bytes = 0
@@ -51,31 +57,47 @@ class KlinesRenderer:
         # (futex storms, cache thrash) than on the work. Waiting here is one sleep.
         self._work = threading.Lock()
 
-    def body(self, spec: SymbolSpec, interval: str, opens: np.ndarray, now_ms: int) -> bytes:
+    def body(
+        self, series: Series, interval: str, opens: np.ndarray, now_ms: int, tz_ms: int = 0
+    ) -> bytes:
         """The JSON array of the candles opening at ``opens`` (ascending), as of ``now_ms``."""
         if len(opens) == 0:
             return b"[]"
-        if self._budget <= 0:
-            return b"[" + self._fresh(spec, interval, opens, now_ms)[:-1] + b"]"
+        corruptions = self._quality.corruptions(series, interval, opens)
+        if corruptions:
+            with self._work:
+                page = self._candles(series, interval, opens, now_ms, tz_ms)
+                page = Quality.corrupt(page, corruptions)
+                return b"[" + json_rows(page, series.fmt)[:-1] + b"]"
+        if self._budget <= 0 or tz_ms != 0:
+            return b"[" + self._fresh(series, interval, opens, now_ms, tz_ms)[:-1] + b"]"
         blocks = candle_index(interval, opens) // BLOCK
         cuts = np.flatnonzero(np.diff(blocks)) + 1
         parts: list[bytes] = []
         for group, block_id in zip(np.split(opens, cuts), blocks[np.r_[0, cuts]], strict=True):
             # A block is cacheable once the candle after it has opened: all its candles closed.
             if index_open(interval, (int(block_id) + 1) * BLOCK) > now_ms:
-                parts.append(self._fresh(spec, interval, group, now_ms))
+                parts.append(self._fresh(series, interval, group, now_ms, 0))
                 continue
-            block = self._block(spec, interval, int(block_id), now_ms)
+            block = self._block(series, interval, int(block_id), now_ms)
             first = int(np.searchsorted(block.opens, group[0]))
             parts.append(block.rows[block.offsets[first] : block.offsets[first + len(group)]])
         return b"[" + b"".join(parts)[:-1] + b"]"
 
-    def _fresh(self, spec: SymbolSpec, interval: str, opens: np.ndarray, now_ms: int) -> bytes:
-        with self._work:
-            return json_rows(candles(spec, interval, opens, now_ms, self._config.seed))
+    def _candles(
+        self, series: Series, interval: str, opens: np.ndarray, now_ms: int, tz_ms: int
+    ) -> Candles:
+        page = self._rollup.candles(series, interval, opens, now_ms, tz_ms)
+        return self._quality.apply_rest_edits(series, interval, page)
 
-    def _block(self, spec: SymbolSpec, interval: str, block_id: int, now_ms: int) -> _Block:
-        key = (spec.symbol, interval, block_id)
+    def _fresh(
+        self, series: Series, interval: str, opens: np.ndarray, now_ms: int, tz_ms: int
+    ) -> bytes:
+        with self._work:
+            return json_rows(self._candles(series, interval, opens, now_ms, tz_ms), series.fmt)
+
+    def _block(self, series: Series, interval: str, block_id: int, now_ms: int) -> _Block:
+        key = (series.key, interval, block_id)
         while True:
             with self._lock:
                 hit = self._cache.get(key)
@@ -89,7 +111,7 @@ class KlinesRenderer:
                 break
             building.wait()  # another thread is rendering it; then take it from the cache
         try:
-            block = self._build(spec, interval, block_id, now_ms)
+            block = self._build(series, interval, block_id, now_ms)
             with self._lock:
                 self._cache[key] = block
                 self._cached_bytes += block.size
@@ -101,19 +123,18 @@ class KlinesRenderer:
                 self._building.pop(key).set()
         return block
 
-    def _build(self, spec: SymbolSpec, interval: str, block_id: int, now_ms: int) -> _Block:
+    def _build(self, series: Series, interval: str, block_id: int, now_ms: int) -> _Block:
         start = index_open(interval, block_id * BLOCK)
         end = index_open(interval, (block_id + 1) * BLOCK)
-        gaps = self._config.gaps
         # The block is complete, so its content does not depend on now_ms.
-        opens = select_opens(spec, interval, start, end - 1, None, now_ms, gaps)
+        opens = select_opens(series, interval, start, end - 1, None, now_ms, self._gaps)
         with self._work:
-            page = candles(spec, interval, opens, now_ms, self._config.seed)
-            rows, offsets = json_rows_indexed(page)
+            page = self._candles(series, interval, opens, now_ms, 0)
+            rows, offsets = json_rows_indexed(page, series.fmt)
         return _Block(opens, rows, offsets)
 
     def prewarm(
-        self, spec: SymbolSpec, interval: str, start_ms: int, end_ms: int, now_ms: int
+        self, series: Series, interval: str, start_ms: int, end_ms: int, now_ms: int
     ) -> int:
         """Render every complete block overlapping [start_ms, end_ms]; returns how many."""
         if self._budget <= 0:
@@ -122,7 +143,7 @@ class KlinesRenderer:
         done = 0
         for block_id in range(int(first) // BLOCK, int(last) // BLOCK + 1):
             if index_open(interval, (block_id + 1) * BLOCK) <= now_ms:
-                self._block(spec, interval, block_id, now_ms)
+                self._block(series, interval, block_id, now_ms)
                 done += 1
         return done
 

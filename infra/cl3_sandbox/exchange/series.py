@@ -20,6 +20,7 @@ Binance's and do not depend on the last bit of a transcendental function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -155,12 +156,18 @@ def _to_tick(x: np.ndarray, tick: float) -> np.ndarray:
 
 
 def candles(
-    spec: SymbolSpec, interval: str, opens: np.ndarray, now_ms: int, seed: int = 0
+    spec: SymbolSpec,
+    interval: str,
+    opens: np.ndarray,
+    now_ms: int,
+    seed: int = 0,
+    log_prices: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Candles:
     """The candles opening at ``opens`` as seen at ``now_ms``.
 
     A candle still open at ``now_ms`` is partial, as on Binance: its close is the price at
     ``now_ms`` and its volume covers only the elapsed part; later it becomes the full candle.
+    ``log_prices`` replaces the symbol's own price process (futures follow their underlying's).
     """
     opens = np.asarray(opens, dtype=np.int64)
     nexts = next_opens(interval, opens)
@@ -169,7 +176,8 @@ def candles(
     done = np.clip((ends - opens) / (nexts - opens), 0.0, 1.0)
     # Closes of contiguous candles are the next opens: price each distinct instant once.
     instants, where = np.unique(np.concatenate([opens, ends]), return_inverse=True)
-    prices = _to_tick(np.exp(log_price(spec, instants, seed)), spec.tick)[where]
+    logs = log_price(spec, instants, seed) if log_prices is None else log_prices(instants)
+    prices = _to_tick(np.exp(logs), spec.tick)[where]
     o, c = prices[: len(opens)], prices[len(opens) :]
 
     salts = _salts(spec.seed, seed, 1000 + INTERVALS.index(interval), 5)[:, None]
@@ -191,13 +199,13 @@ def candles(
     ) * (1.0 + 0.35 * np.minimum(move, 6.0))
     volume = np.round(raw_volume / spec.step) * spec.step
     vwap = (o + h + low + c) / 4.0
-    quote_volume = np.round(volume * vwap, 8)
+    quote_volume = np.round(volume * vwap, spec.quote_places)
     per_trade = spec.trade_quote * np.exp(0.6 * (u[3] - 0.5))
     trades = np.where(volume > 0, np.floor(quote_volume / per_trade) + 1, 0).astype(np.int64)
     share = np.clip(0.5 + 0.2 * np.tanh(np.log(c / o) / np.maximum(sigma, 1e-12)), 0.05, 0.95)
     share = share + 0.1 * (u[4] - 0.5)
     taker_base = np.minimum(np.round(volume * share / spec.step) * spec.step, volume)
-    taker_quote = np.round(taker_base * vwap, 8)
+    taker_quote = np.round(taker_base * vwap, spec.quote_places)
     return Candles(
         open_time=opens,
         close_time=nexts - 1,

@@ -6,6 +6,7 @@ the shared :mod:`cl3_sandbox.httpd`; routing, limits and bodies are :class:`.app
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
 
 from ..httpd import Reply, Request, ServerThread
@@ -13,8 +14,9 @@ from .app import ExchangeApp
 from .config import SandboxConfig
 from .errors import error_body
 from .faults import KLINES_PATH, Fault
+from .quality import CandleEdit, PageCorruption
+from .sources import SPOT, TRADE
 from .stats import Stats
-from .symbols import symbol_map
 
 
 def _internal_error() -> Reply:
@@ -23,7 +25,7 @@ def _internal_error() -> Reply:
 
 
 class SandboxExchange:
-    """A Binance-compatible spot market-data exchange on a local port.
+    """A Binance-compatible market-data exchange (spot, USDⓈ-M, COIN-M, archive) on a port.
 
     ``start()`` serves in background threads and returns ``self``; also a context manager.
     Faults are scripted in-process only (``inject``, ``corrupt_archive``), never over HTTP.
@@ -92,14 +94,16 @@ class SandboxExchange:
     # ----- in-process controls (tests, demo, benchmarks) -----
 
     def stats(self) -> dict[str, object]:
+        """Counters: totals (``klines_requests``, ``weight_used_total``, ``responses_429``, ...),
+        per family under ``families`` and archive zips under ``archive_downloads_by_kind``."""
         return self.app.stats.snapshot()
 
     def reset_stats(self) -> None:
         self.app.stats.reset()
 
     def reset_limits(self) -> None:
-        """Forget every IP's used weight and ban."""
-        self.app.limiter.reset()
+        """Forget every IP's used weight, funding requests and ban, in every family."""
+        self.app.reset_limits()
 
     def inject(
         self,
@@ -114,27 +118,61 @@ class SandboxExchange:
 
         418/429 come with Binance's -1003 bodies and ``Retry-After`` (default 1 s), 5xx with a
         gateway HTML page; ``status=0`` drops the connection without a response;
-        ``delay_ms`` holds the response back first (to trip client timeouts).
+        ``delay_ms`` holds the response back first (to trip client timeouts). The fault
+        belongs to the path's family (``/api``, ``/fapi`` or ``/dapi``).
         """
-        self.app.faults.inject(Fault(status, retry_after, delay_ms, body), count, path)
+        fault = Fault(status, retry_after, delay_ms, body)
+        self.app.family_of(path).faults.inject(fault, count, path)
 
     def clear_faults(self) -> None:
-        self.app.faults.clear()
+        self.app.clear_faults()
 
-    def prewarm(self, symbol: str, interval: str, start_ms: int, end_ms: int) -> int:
+    def prewarm(
+        self,
+        symbol: str,
+        interval: str,
+        start_ms: int,
+        end_ms: int,
+        market: str = SPOT,
+        kind: str = TRADE,
+    ) -> int:
         """Pre-render the closed candles of a range, so a benchmark measures clients, not
         first-touch generation (every client then sees the same warm server)."""
-        spec = symbol_map(self.config.symbols)[symbol]
-        renderer = self.app.api.renderer
-        return renderer.prewarm(spec, interval, start_ms, end_ms, self.config.now_ms())
+        now = self.config.now_ms()
+        series = self.app.catalog.series(market, kind, symbol, now_ms=now)
+        if series is None:
+            raise KeyError(f"unknown sandbox series {market}/{kind}/{symbol}")
+        return self.app.renderer.prewarm(series, interval, start_ms, end_ms, now)
 
     def clear_caches(self) -> None:
-        """Drop rendered klines blocks (a cold-server measurement starts from here)."""
-        self.app.api.renderer.clear()
+        """Drop rendered klines blocks and hour aggregates (a cold-server measurement)."""
+        self.app.renderer.clear()
+        self.app.rollup.clear()
 
     def corrupt_archive(self, name: str, corrupt: bool = True) -> None:
         """Serve the archive zip ``name`` (e.g. ``BTCUSDT-1m-2024-01.zip``) with bad bytes."""
         self.app.archive.set_corrupt(name, corrupt)
 
+    def reupload_archive(
+        self, name: str, change: Mapping[int, Mapping[str, float]] | None = None
+    ) -> None:
+        """Binance replaced the archive zip ``name``: from now on it has new bytes and a new
+        ``.CHECKSUM``. ``change`` maps open times to new column values (e.g.
+        ``{open_ms: {"close": 42.0}}``); without it only the zip is rebuilt."""
+        self.app.archive.reupload(name, change)
 
-__all__ = ["SandboxExchange", "Stats"]
+    def edit_rest_candle(self, edit: CandleEdit) -> None:
+        """REST serves another value for one candle from now on (the archive keeps its own)."""
+        self.app.quality.add_edit(edit)
+        self.app.renderer.clear()  # cached blocks hold the old rows
+
+    def corrupt_klines(self, corruption: PageCorruption) -> None:
+        """REST klines pages covering the range are served implausible from now on."""
+        self.app.quality.add_corruption(corruption)
+
+    def clear_quality_fixtures(self) -> None:
+        self.app.quality.clear()
+        self.app.renderer.clear()
+
+
+__all__ = ["CandleEdit", "PageCorruption", "SandboxExchange", "Stats"]

@@ -4,6 +4,8 @@ Listing times are Binance's real first 1m candles where known, so code that prob
 available candle" (python-binance does, with ``startTime=0&limit=1``) sees realistic answers.
 One symbol is in ``BREAK`` (trading halted, like LUNA after May 2022): it still has history up
 to its halt and nothing after it, which is how Binance serves klines of halted pairs.
+Delisted symbols (``DEFAULT_DELISTED``) exist only in the archives: they are in no
+``exchangeInfo`` and REST answers -1121 for them, as Binance does once a pair is removed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 TRADING = "TRADING"
 BREAK = "BREAK"
+DELISTED = "DELISTED"  # not a Binance status: the pair is gone from REST, kept in the archive
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class SymbolSpec:
     vol_daily: float = 0.035  # stdev of daily log returns
     drift: float = 0.25  # yearly log drift, so long histories trend like real pairs
     status: str = TRADING
-    halted_ms: int | None = None  # BREAK symbols: no candle opens at or after this
+    halted_ms: int | None = None  # BREAK and delisted symbols: no candle at or after this
+    quote_places: int = 8  # decimals of the quote volume (spot 8, USDⓈ-M futures 5)
 
     @property
     def seed(self) -> int:
@@ -52,6 +56,14 @@ DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
                vol_daily=0.025, drift=-0.1),
     SymbolSpec("LUNAUSDT", "LUNA", "USDT", 1_598_004_000_000, 0.6, 0.001, 0.01, 8_000.0, 200.0,
                vol_daily=0.06, drift=1.2, status=BREAK, halted_ms=1_652_407_200_000),
+)  # fmt: skip
+
+
+# Delisted from spot on 2018-11-19 (Bitcoin Cash ABC/SV split); archive only.
+DELISTED_SPOT_SYMBOL = "BCCUSDT"
+DEFAULT_DELISTED: tuple[SymbolSpec, ...] = (
+    SymbolSpec("BCCUSDT", "BCC", "USDT", 1_510_012_800_000, 1_300.0, 0.01, 0.00001, 20.0, 500.0,
+               vol_daily=0.06, drift=-0.8, status=DELISTED, halted_ms=1_542_585_600_000),
 )  # fmt: skip
 
 

@@ -13,10 +13,12 @@ from cl3_sandbox.exchange.klines import select_opens
 from cl3_sandbox.exchange.limits import WeightLimiter
 from cl3_sandbox.exchange.render import klines_csv, klines_json
 from cl3_sandbox.exchange.series import candles, log_price
+from cl3_sandbox.exchange.sources import spot_series
 from cl3_sandbox.exchange.symbols import DEFAULT_SYMBOLS, symbol_map
 
 SYMBOLS = symbol_map(DEFAULT_SYMBOLS)
 BTC = SYMBOLS["BTCUSDT"]
+BTC_SERIES = spot_series(BTC)
 MIN = 60_000
 HOUR = 3_600_000
 DAY = 86_400_000
@@ -175,7 +177,7 @@ def test_the_open_candle_is_partial_and_becomes_the_full_candle():
 
 def test_select_forward_backward_and_latest():
     def select(start=None, end=None, limit=5, now=NOW):
-        return select_opens(BTC, "1m", start, end, limit, now, ()).tolist()
+        return select_opens(BTC_SERIES, "1m", start, end, limit, now, ()).tolist()
 
     assert select(start=JAN_2024 + 1) == [JAN_2024 + i * MIN for i in range(1, 6)]
     assert select(end=JAN_2024) == [JAN_2024 - i * MIN for i in range(4, -1, -1)]
@@ -189,7 +191,7 @@ def test_select_forward_backward_and_latest():
 
 def test_gaps_are_skipped_not_walked_into():
     gaps = (GAP,)
-    fwd = select_opens(BTC, "1m", GAP[0] - 3 * MIN, None, 6, NOW, gaps).tolist()
+    fwd = select_opens(BTC_SERIES, "1m", GAP[0] - 3 * MIN, None, 6, NOW, gaps).tolist()
     assert fwd == [
         GAP[0] - 3 * MIN,
         GAP[0] - 2 * MIN,
@@ -198,19 +200,19 @@ def test_gaps_are_skipped_not_walked_into():
         GAP[1] + MIN,
         GAP[1] + 2 * MIN,
     ]
-    back = select_opens(BTC, "1m", None, GAP[1] + MIN, 4, NOW, gaps).tolist()
+    back = select_opens(BTC_SERIES, "1m", None, GAP[1] + MIN, 4, NOW, gaps).tolist()
     assert back == [GAP[0] - 2 * MIN, GAP[0] - MIN, GAP[1], GAP[1] + MIN]
-    hourly = select_opens(BTC, "1h", GAP[0] - HOUR, None, 3, NOW, gaps).tolist()
+    hourly = select_opens(BTC_SERIES, "1h", GAP[0] - HOUR, None, 3, NOW, gaps).tolist()
     assert GAP[0] // HOUR * HOUR + HOUR not in hourly  # the 13:00 candle opens inside the gap
     long_gap = ((JAN_2024, JAN_2024 + 400 * DAY),)
-    jumped = select_opens(BTC, "1m", JAN_2024 - MIN, None, 3, NOW, long_gap).tolist()
+    jumped = select_opens(BTC_SERIES, "1m", JAN_2024 - MIN, None, 3, NOW, long_gap).tolist()
     assert jumped == [JAN_2024 - MIN, JAN_2024 + 400 * DAY, JAN_2024 + 400 * DAY + MIN]
 
 
 def test_halted_symbol_has_history_only_until_its_halt():
     luna = SYMBOLS["LUNAUSDT"]
     assert luna.status == "BREAK" and luna.halted_ms is not None
-    last = select_opens(luna, "1h", None, None, 3, NOW, ()).tolist()
+    last = select_opens(spot_series(luna), "1h", None, None, 3, NOW, ()).tolist()
     assert last[-1] < luna.halted_ms <= last[-1] + HOUR
 
 

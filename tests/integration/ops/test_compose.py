@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -77,6 +78,7 @@ def test_services_read_secrets_from_localstack_ssm(compose):
         env = services[name]["environment"]
         assert env["SSM_PREFIX"] == "/cl3/local" and "localstack" in env["AWS_ENDPOINT_URL"]
         assert "SUPABASE_JWT_SECRET" not in env and "MONGODB_URI" not in env
+        assert env["STORE_BACKEND"] == "mongodb"  # deployments keep their data in MongoDB
     localstack = services["localstack"]
     assert any(v.endswith(":/etc/localstack/init/ready.d:ro") for v in localstack["volumes"])
     assert "localhost.localstack.cloud" in localstack["networks"]["default"]["aliases"]
@@ -93,8 +95,16 @@ def test_dockerfiles():
     assert "COPY layers/common" in worker and '".[worker]"' in worker
     api = (ROOT / "infra/docker/Dockerfile.api").read_text()
     assert re.search(r"^RUN pip install \. ", api, re.M) and "[worker]" not in api  # no pandas
+    for text in (functions, worker, api):
+        assert re.search(r"^\s+STORE_BACKEND=mongodb \\$", text, re.M)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".cl3", "infra/out"} <= set(ignored)
+
+
+def test_the_chalice_stage_uses_the_mongodb_backend():
+    config = json.loads((ROOT / "functions/.chalice/config.json").read_text())
+    for stage in config["stages"].values():
+        assert stage["environment_variables"]["STORE_BACKEND"] == "mongodb"
 
 
 def test_localstack_bootstrap_script():

@@ -131,3 +131,12 @@ def test_usdm_funding_has_its_own_limit_of_500_per_5_minutes(http):
         assert stats["families"]["dapi"]["weight_used"] == 1  # COIN-M funding weighs 1
         clock.now += 200
         assert get(http, ex, "/fapi/v1/fundingRate", symbol="BTCUSDT").status_code == 200
+
+
+def test_defaults_are_binances():
+    config = SandboxConfig()
+    spot, fapi, dapi = (config.family(name) for name in ("spot", "fapi", "dapi"))
+    assert (spot.weight_limit, fapi.weight_limit, dapi.weight_limit) == (6000, 2400, 2400)
+    assert spot.window_s == fapi.window_s == dapi.window_s == 60
+    assert (fapi.funding_limit, fapi.funding_window_s) == (500, 300)  # USDⓈ-M docs
+    assert dapi.funding_limit == 0 and spot.funding_limit == 0  # COIN-M funding weighs 1

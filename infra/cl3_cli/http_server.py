@@ -72,11 +72,19 @@ def _json(start_response: StartResponse, status: int, code: str, message: str) -
     return [payload]
 
 
-def serve(app: Chalice, host: str, port: int, threads: int = 16) -> None:
+def serve(
+    app: Chalice,
+    host: str,
+    port: int,
+    threads: int = 16,
+    wrap: Callable[[Any, Chalice], Any] | None = None,
+) -> None:
+    """`wrap(wsgi_app, app)`: a WSGI layer around the app (request metrics, /metrics)."""
     import waitress
 
+    wsgi: Any = ChaliceWSGI(app)
     waitress.serve(
-        ChaliceWSGI(app),
+        wrap(wsgi, app) if wrap is not None else wsgi,
         host=host,
         port=port,
         threads=threads,

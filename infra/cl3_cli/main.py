@@ -6,8 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cl3_cli.services import LocalServices, ServiceError
+
+if TYPE_CHECKING:
+    from cl3_cli.metrics_http import Wrap
+    from cl3_common.settings import Settings
 
 
 def project_home() -> Path:
@@ -52,11 +57,25 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     _default_service_urls()
     settings = Settings.from_env()
+    _configure_logging(settings)
     runtime = Runtime.from_settings(settings)  # fail at start-up, not on the first request
     app = create_app(lambda: runtime)
     print(f"cl3 api listening on http://{args.host}:{args.port}", flush=True)
-    serve(app, args.host, args.port, threads=args.threads)
+    serve(app, args.host, args.port, threads=args.threads, wrap=_api_metrics(settings))
     return 0
+
+
+def _configure_logging(settings: Settings) -> None:
+    from cl3_common.observability.logs import configure_logging
+
+    configure_logging(settings.LOG_FORMAT, settings.LOG_LEVEL)
+
+
+def _api_metrics(settings: Settings) -> Wrap | None:
+    """Request metrics and GET /metrics around the app (unless METRICS_ENABLED=false)."""
+    from cl3_cli.metrics_http import metrics_middleware
+
+    return metrics_middleware(settings)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -64,7 +83,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from cl3_common.settings import Settings
 
     _default_service_urls()
-    run_worker(Settings.from_env(), args.queues, burst=args.burst)
+    settings = Settings.from_env()
+    _configure_logging(settings)
+    run_worker(settings, args.queues, burst=args.burst, metrics_port=args.metrics_port,
+               metrics_host=args.metrics_host)  # fmt: skip
     return 0
 
 
@@ -73,7 +95,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from cl3_common.settings import Settings
 
     _default_service_urls()
-    return run_scheduler(Settings.from_env())
+    settings = Settings.from_env()
+    _configure_logging(settings)
+    return run_scheduler(settings)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -164,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="an RQ worker on the project's queues")
     p.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    p.add_argument("--metrics-host", default="127.0.0.1", help="address of the metrics port")
     p.add_argument("queues", nargs="*", help="queue names (default: all)")
     p.set_defaults(func=cmd_worker)
 

@@ -1,4 +1,5 @@
-"""GET /health: no auth; says whether Redis and the store answer."""
+"""GET /health: no auth; says whether Redis and the store answer, and what operators need
+to know at a glance (exchange bans, queue depths, the scheduled refresh's age)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from chalice import Response
 
 from chalicelib.router import Router
 from chalicelib.runtime import RuntimeProvider
+from cl3_common.observability.health import health_details
 from cl3_common.redis_conn import ping
 
 
@@ -23,6 +25,8 @@ def health_routes(runtime: RuntimeProvider) -> Router:
             # "mongo" is the store's reachability whatever the backend (the documented field).
             "mongo": store_ok,
             "store": {"backend": rt.stores.backend, "ok": store_ok},
+            # ops: bans per exchange host, queue depths, the scheduled refresh's age.
+            **health_details(rt.redis, rt.settings, redis_ok=redis_ok, now_s=rt.clock()),
         }
         return Response(
             body=body,

@@ -32,6 +32,7 @@ from rq.job import Job
 
 from cl3_common.errors import InvalidInterval
 from cl3_common.intervals import add_candles, validate_interval
+from cl3_common.observability.status import record_scheduled_refresh
 from cl3_common.redis_conn import redis_errors_translated
 from cl3_common.store import SeriesKey, Stores
 from cl3_common.tasks.contracts import CONTRACTS, TaskType
@@ -165,6 +166,7 @@ def refresh_stale_series(client: redis.Redis, stores: Stores, now_ms: int) -> Re
         else:
             pending.append(name)
     report = RefreshReport(len(states), enqueued, pending, fresh, empty)
+    record_scheduled_refresh(client, now_ms)  # ops: /health shows the age of the last run
     log.info(
         "scheduled refresh: %d tracked, %d enqueued, %d already pending, %d fresh, %d empty",
         report.checked, len(enqueued), len(pending), len(fresh), len(empty),

@@ -52,12 +52,25 @@ class Settings(BaseSettings):
     ARCHIVE_BACKFILL: bool = True
     JOB_TIMEOUT_S: int = Field(default=6 * 3600, ge=10)
 
+    # Observability (docs/operations.md, "Metrics and logs"): /metrics on `cl3 api` and on
+    # `cl3 worker --metrics-port`; log lines as text or one JSON object per line.
+    METRICS_ENABLED: bool = True
+    LOG_FORMAT: Literal["text", "json"] = "text"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     @field_validator("TIER_LIMITS", mode="before")
     @classmethod
     def _parse_tier_limits(cls, value: Any) -> Any:
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
         return value
+
+    @field_validator("LOG_FORMAT", "LOG_LEVEL", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any, info: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.strip().lower() if info.field_name == "LOG_FORMAT" else value.strip().upper()
 
     @field_validator("SQLITE_PATH")
     @classmethod

@@ -93,7 +93,7 @@ class RedisWeightGate:
         return f"{self._prefix}:weight:{self.budget.window_s}:{index}", end
 
     @property
-    def _pause_key(self) -> str:
+    def pause_key(self) -> str:
         return f"{self._prefix}:pause_until"
 
     @property
@@ -114,7 +114,7 @@ class RedisWeightGate:
             ttl_ms = int((window_end - now + self.budget.window_s) * 1000)
             with redis_errors_translated():
                 granted = self._acquire(
-                    keys=[key, self.ban_key, self._pause_key],
+                    keys=[key, self.ban_key, self.pause_key],
                     args=[weight, self.budget.usable, ttl_ms, now],
                 )
             if granted == 1:
@@ -127,7 +127,7 @@ class RedisWeightGate:
 
     def _wait_for_breakers(self, now: float) -> None:
         with redis_errors_translated():
-            ban_until, pause_until = self._redis.mget(self.ban_key, self._pause_key)
+            ban_until, pause_until = self._redis.mget(self.ban_key, self.pause_key)
         if ban_until and float(ban_until) > now:
             until = float(ban_until)
             if until - now > self._max_ban_wait_s:
@@ -145,7 +145,7 @@ class RedisWeightGate:
             self._observe(keys=[key], args=[used, ttl_ms])
 
     def pause(self, seconds: float) -> None:
-        self._extend(self._pause_key, self._clock() + seconds)
+        self._extend(self.pause_key, self._clock() + seconds)
 
     def ban(self, until_s: float) -> None:
         self._extend(self.ban_key, until_s)

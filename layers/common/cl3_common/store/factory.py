@@ -47,15 +47,17 @@ def open_stores(
 ) -> Stores:
     """`request_path`: an API process, where a stalled server must fail fast (a 503 in about
     2 s) rather than hold the request; workers wait longer for big writes."""
+    from cl3_common.observability.stores import instrument_stores  # ops: store latency metrics
+
     if settings.STORE_BACKEND == "sqlite":
-        return open_sqlite(settings.SQLITE_PATH, clock_ms=clock_ms,
-                           busy_timeout_s=2.0 if request_path else 30.0)  # fmt: skip
+        return instrument_stores(open_sqlite(settings.SQLITE_PATH, clock_ms=clock_ms,
+                                 busy_timeout_s=2.0 if request_path else 30.0))  # fmt: skip
     assert settings.MONGODB_URI is not None  # Settings refuses mongodb without a URI
-    return open_mongodb(
+    return instrument_stores(open_mongodb(
         settings.MONGODB_URI, settings.MONGODB_DB, clock_ms=clock_ms,
         timeout_ms=2000 if request_path else 5000,
         socket_timeout_ms=2500 if request_path else 120_000,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def open_store_url(url: str, *, clock_ms: ClockMs = _wall_clock_ms) -> Stores:

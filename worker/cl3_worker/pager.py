@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
+from cl3_common.observability import record
 from cl3_common.store import Row, SeriesKey, kline_to_row
 from cl3_worker.archive import ArchiveClient, CorruptArchive
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
@@ -117,6 +118,11 @@ class KlinePager:
             except _ArchiveMissing:
                 # Not (yet) in the archive, or corrupt twice: page it from REST.
                 fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
+                record.fallback(
+                    "archive_to_rest",
+                    f"{unit.archive_path} missing or unusable: {len(fallback)} REST pages instead",
+                    path=unit.archive_path, pages=len(fallback),
+                )  # fmt: skip
                 todo.extendleft(reversed(fallback))
                 report.pages_total += len(fallback) - 1
                 report.archive_fallbacks += 1

@@ -193,6 +193,10 @@ def test_redis_down_is_503_with_the_documented_body(env, token):
             "redis": False,
             "mongo": True,
             "store": {"backend": "sqlite", "ok": True},
+            # What Redis holds cannot be known while it is down.
+            "exchange": None,
+            "queues": None,
+            "refresh": {"last_run_at": None, "age_s": None, "interval_s": 900},
         }
 
 

@@ -1,14 +1,93 @@
 from __future__ import annotations
 
 import json
+import time
+
+from rq import Queue
+
+from cl3_common.exchange import RedisWeightGate, WeightBudget
+from cl3_common.refresh import refresh_stale_series
+from cl3_common.store import SeriesKey
+from tests.helpers import wait_until
+
+IDLE_QUEUE = {"queued": 0, "started": 0, "scheduled": 0, "deferred": 0, "failed": 0}
+
+
+def _health(api) -> dict:
+    response = api.http.get("/health")
+    assert response.status_code == 200, response.body
+    assert response.headers["Cache-Control"] == "no-store"
+    return json.loads(response.body)
+
+
+def _spot_gate(redis_client) -> RedisWeightGate:
+    """The spot host's gate exactly as workers build it (same Redis keys)."""
+    return RedisWeightGate(redis_client, WeightBudget(), clock=time.time, sleep=time.sleep)
 
 
 def test_health_reports_both_backends_up(api):
-    response = api.http.get("/health")
-    assert response.status_code == 200
-    assert json.loads(response.body) == {
+    assert _health(api) == {
         "status": "ok",
         "redis": True,
         "mongo": True,
         "store": {"backend": "sqlite", "ok": True},
+        "exchange": {"spot": {"banned": False, "banned_until": None, "paused_until": None}},
+        "queues": {
+            "cl3-ingest": IDLE_QUEUE,
+            "cl3-analytics": IDLE_QUEUE,
+            "cl3-export": IDLE_QUEUE,
+        },  # fmt: skip
+        "refresh": {"last_run_at": None, "age_s": None, "interval_s": 900},
     }
+
+
+def test_a_ban_shows_until_it_expires(api, redis_client):
+    until = time.time() + 1.5
+    _spot_gate(redis_client).ban(until)
+
+    banned = _health(api)
+    assert banned["status"] == "ok"  # reads still work during a ban
+    assert banned["exchange"]["spot"] == {
+        "banned": True, "banned_until": int(until * 1000), "paused_until": None,
+    }  # fmt: skip
+
+    lifted = wait_until(lambda: not _health(api)["exchange"]["spot"]["banned"], timeout_s=5)
+    assert lifted
+    assert time.time() >= until
+    assert _health(api)["exchange"]["spot"] == {
+        "banned": False, "banned_until": None, "paused_until": None,
+    }  # fmt: skip
+
+
+def test_a_429_pause_shows_while_it_holds(api, redis_client):
+    gate = _spot_gate(redis_client)
+    gate.pause(30)
+    spot = _health(api)["exchange"]["spot"]
+    assert spot["banned"] is False
+    assert spot["paused_until"] is not None
+    assert 29_000 <= spot["paused_until"] - time.time() * 1000 <= 30_500
+
+
+def test_queue_depths_count_jobs_but_name_no_symbol(api, redis_client):
+    queue = Queue("cl3-ingest", connection=redis_client)
+    for i in range(3):
+        queue.enqueue_call(func="builtins.print", kwargs={"symbol": "SECRETUSDT", "i": i})
+    Queue("cl3-export", connection=redis_client).enqueue_call(func="builtins.print")
+
+    response = api.http.get("/health")
+    body = json.loads(response.body)
+    assert body["queues"]["cl3-ingest"] == {**IDLE_QUEUE, "queued": 3}
+    assert body["queues"]["cl3-export"] == {**IDLE_QUEUE, "queued": 1}
+    assert body["queues"]["cl3-analytics"] == IDLE_QUEUE
+    assert b"SECRETUSDT" not in response.body
+
+
+def test_the_age_of_the_last_scheduled_refresh(api, redis_client, stores):
+    stores.series.track(SeriesKey("BTCUSDT", "1h"))
+    ran_at_ms = int(time.time() * 1000) - 42_000  # as if the scheduler ran 42 s ago
+    refresh_stale_series(redis_client, stores, ran_at_ms)
+
+    refresh = _health(api)["refresh"]
+    assert refresh["last_run_at"] == ran_at_ms
+    assert 42 <= refresh["age_s"] < 50
+    assert refresh["interval_s"] == 900

@@ -28,6 +28,7 @@ from cl3_common.exchange.errors import (
     ExchangeUnavailable,
 )
 from cl3_common.exchange.gate import NoGate, WeightBudget
+from cl3_common.observability import record
 
 KLINES_LIMIT = 1000
 KLINES_WEIGHT = 2
@@ -118,6 +119,7 @@ class BinanceClient:
         rows = self._get("/api/v3/klines", params, KLINES_WEIGHT)
         if not isinstance(rows, list):
             raise ExchangeUnavailable(f"klines answered {type(rows).__name__}, not a list")
+        record.candles_fetched(self.host, len(rows))  # ops
         return rows
 
     # -- transport --------------------------------------------------------------------------
@@ -127,6 +129,7 @@ class BinanceClient:
             stop=stop_after_attempt(self._max_attempts),
             wait=self._wait,
             sleep=self._sleep,
+            before_sleep=self._retrying_after_outage,
             reraise=True,
         )
         return retrying(self._get_once, path, params, weight)
@@ -140,13 +143,20 @@ class BinanceClient:
         return float(wait_random_exponential(multiplier=0.25, max=20)(state))
 
     def _get_once(self, path: str, params: dict[str, Any], weight: int) -> Any:
+        arrived = time.perf_counter()
         self.gate.acquire(weight)
+        sent = time.perf_counter()
+        record.gate_waited(self.host, sent - arrived)  # ops
         try:
             response = self._session.get(
                 self.base_url + path, params=params, timeout=self._timeout_s
             )
         except (requests.ConnectionError, requests.Timeout) as e:
+            record.exchange_response(self.host, path, None, time.perf_counter() - sent, weight)
             raise ExchangeUnavailable(f"{path}: {e.__class__.__name__}: {e}") from e
+        record.exchange_response(  # ops
+            self.host, path, response.status_code, time.perf_counter() - sent, weight
+        )
         self.last_used_weights = {
             name.upper(): int(value)
             for name, value in response.headers.items()
@@ -155,7 +165,20 @@ class BinanceClient:
         used = self.last_used_weights.get(self.gate.budget.header.upper())
         if used is not None:
             self.gate.observe_used_weight(used)
+            record.weight_seen(self.host, used, self.gate.budget.limit)  # ops
         return self._decode(path, response)
+
+    @property
+    def host(self) -> str:
+        """The host family in metrics and log lines (docs/operations.md)."""
+        return "spot"
+
+    def _retrying_after_outage(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, ExchangeUnavailable):  # 429s and bans are logged as they happen
+            wait = state.next_action.sleep if state.next_action else 0.0
+            record.fallback("exchange_retry", f"{self.host}: {error}; retry in {wait:.1f} s",
+                            host=self.host, attempt=state.attempt_number, wait_s=wait)  # fmt: skip
 
     def _decode(self, path: str, response: requests.Response) -> Any:
         status = response.status_code
@@ -167,10 +190,12 @@ class BinanceClient:
         retry_after = _retry_after_s(response)
         if status == 429:
             wait = retry_after if retry_after is not None else 60.0
+            record.exchange_throttled(self.host, path, retry_after, wait)  # ops: a WARNING
             self.gate.pause(wait)
             raise ExchangeThrottled(f"{path}: 429 rate limited for {wait:.0f}s", wait)
         if status == 418:
             until = self._clock() + (retry_after if retry_after is not None else 120.0)
+            record.exchange_banned(self.host, path, retry_after, until)  # ops: a WARNING
             self.gate.ban(until)
             raise ExchangeBanned(f"{path}: 418 IP banned until {until:.0f}", until)
         if status >= 500:

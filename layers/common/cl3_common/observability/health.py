@@ -24,8 +24,11 @@ def health_details(
     """`{"exchange": {host: {banned, banned_until, paused_until}}, "queues": {queue: {state:
     count}}, "refresh": {last_run_at, age_s, interval_s}}`; null values when Redis is down."""
     interval_s = settings.REFRESH_INTERVAL_MINUTES * 60
-    unknown = {"exchange": None, "queues": None,
-               "refresh": {"last_run_at": None, "age_s": None, "interval_s": interval_s}}  # fmt: skip
+    unknown = {
+        "exchange": None,
+        "queues": None,
+        "refresh": {"last_run_at": None, "age_s": None, "interval_s": interval_s},
+    }
     if not redis_ok:
         return unknown
     now = time.time() if now_s is None else now_s

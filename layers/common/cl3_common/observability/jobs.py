@@ -45,6 +45,8 @@ class JobRun:
         m.jobs.labels(self.task_type, outcome).inc()
         m.job_duration.labels(self.task_type, outcome).observe(seconds)
         m.jobs_running.labels(self.task_type).dec()
+        if outcome == "retried":  # the end line below is the fallback's WARNING
+            m.fallbacks.labels("job_retry").inc()
         tallied = self._tally.as_fields() if self._tally is not None else {}
         end_tally()
         level = logging.INFO if outcome in ("finished", "skipped") else logging.WARNING

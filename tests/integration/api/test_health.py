@@ -36,7 +36,7 @@ def test_health_reports_both_backends_up(api):
             "cl3-ingest": IDLE_QUEUE,
             "cl3-analytics": IDLE_QUEUE,
             "cl3-export": IDLE_QUEUE,
-        },  # fmt: skip
+        },
         "refresh": {"last_run_at": None, "age_s": None, "interval_s": 900},
     }
 

@@ -13,8 +13,11 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
-SERVICES = {"api", "worker", "scheduler", "rq-dashboard", "redis", "mongo", "localstack"}
-PINNED = {"redis": "redis:7", "mongo": "mongo:7", "localstack": "localstack/localstack:4.14.0"}
+SERVICES = {"api", "worker", "scheduler", "rq-dashboard", "redis", "mongo", "localstack",
+            "prometheus", "grafana"}  # fmt: skip
+PINNED = {"redis": "redis:7", "mongo": "mongo:7", "localstack": "localstack/localstack:4.14.0",
+          "prometheus": "prom/prometheus:v2.53.0", "grafana": "grafana/grafana:11.1.0"}  # fmt: skip
+WORKER_METRICS_PORT = "9102"
 BUILT = {"api", "worker", "scheduler", "rq-dashboard"}
 
 
@@ -68,7 +71,9 @@ def test_dashboard_and_every_port_are_bound_to_localhost(compose):
 def test_workers_scale(compose):
     worker = compose["services"]["worker"]
     assert "container_name" not in worker and "ports" not in worker
-    assert worker["command"] == ["cl3", "worker"]
+    # Every replica serves /metrics inside the network only (no published port).
+    assert worker["command"] == ["cl3", "worker", "--metrics-port", WORKER_METRICS_PORT,
+                                 "--metrics-host", "0.0.0.0"]  # fmt: skip
     assert compose["services"]["scheduler"]["command"] == ["cl3", "scheduler"]
 
 
@@ -116,3 +121,61 @@ def test_localstack_bootstrap_script():
     assert "create-bucket" in text and "EXPORT_BUCKET" in text
     for name in ("SUPABASE_JWT_SECRET", "SUPABASE_SERVICE_KEY", "MONGODB_URI"):
         assert f"put_secret {name}" in text
+
+
+def _mounts(service: dict) -> dict[str, str]:
+    """Container path -> host path of the service's bind mounts (read-only ones only)."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target, *mode = volume.split(":")
+        if source.startswith("./"):
+            assert mode == ["ro"], volume
+            mounts[target] = source
+    return mounts
+
+
+def test_prometheus_scrapes_the_api_and_every_worker(compose):
+    services = compose["services"]
+    prometheus = services["prometheus"]
+    assert _host_ports(prometheus) == ["127.0.0.1:9090:9090"]
+    mounts = _mounts(prometheus)
+    config_dir = ROOT / mounts["/etc/prometheus"]
+    config = yaml.safe_load((config_dir / "prometheus.yml").read_text())
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    for rule_file in config["rule_files"]:  # mounted with the config
+        assert rule_file.startswith("/etc/prometheus/")
+        rules = yaml.safe_load(
+            (config_dir / rule_file.removeprefix("/etc/prometheus/")).read_text()
+        )
+        assert rules["groups"] and all(group["rules"] for group in rules["groups"])
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    api_port = services["api"]["ports"][0].rsplit(":", 1)[1]
+    assert jobs["cl3-api"]["static_configs"] == [{"targets": [f"api:{api_port}"]}]
+    assert jobs["cl3-api"]["metrics_path"] == "/metrics"
+    # Scaled workers: the service name resolves to every replica.
+    assert jobs["cl3-worker"]["dns_sd_configs"] == [
+        {"names": ["worker"], "type": "A", "port": int(WORKER_METRICS_PORT),
+         "refresh_interval": "30s"}
+    ]  # fmt: skip
+    assert "prometheus-data" in compose["volumes"]
+
+
+def test_grafana_is_provisioned_with_the_dashboard(compose):
+    grafana = compose["services"]["grafana"]
+    assert _host_ports(grafana) == ["127.0.0.1:3000:3000"]
+    assert grafana["depends_on"]["prometheus"]["condition"] == "service_healthy"
+    assert grafana["environment"]["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    mounts = _mounts(grafana)
+    provisioning = ROOT / mounts["/etc/grafana/provisioning"]
+    sources = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())
+    (source,) = sources["datasources"]
+    assert source["url"] == "http://prometheus:9090" and source["uid"] == "cl3-prometheus"
+    (provider,) = yaml.safe_load((provisioning / "dashboards/cl3.yml").read_text())["providers"]
+    dashboards = ROOT / mounts[provider["options"]["path"]]
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home.startswith(provider["options"]["path"] + "/")
+    dashboard = json.loads((dashboards / home.rsplit("/", 1)[1]).read_text())
+    assert dashboard["uid"] == "cl3-overview"
+    used = {target["datasource"]["uid"] for panel in dashboard["panels"]
+            for target in panel.get("targets", [])}  # fmt: skip
+    assert used == {source["uid"]}

@@ -152,3 +152,15 @@ def test_analyses_replace_document_and_picture_together(any_stores: Stores):
 
 def test_ping(any_stores: Stores):
     assert any_stores.ping() is True
+
+
+def test_whole_stores_can_be_listed_for_copying(any_stores: Stores):
+    for i in range(5):
+        any_stores.tasks.create(f"t{i}", owner="u", task_type="fetch", params={"i": i})
+    first = any_stores.tasks.page(limit=3)
+    rest = any_stores.tasks.page(after=first[-1]["task_id"], limit=3)
+    assert [t["task_id"] for t in first + rest] == ["t0", "t1", "t2", "t3", "t4"]
+    assert rest[-1]["params"] == {"i": 4}
+    for key in (BTC_MARK, SeriesKey("ETHUSDT", "1h")):
+        any_stores.analyses.save(key, {"candles": 1}, None)
+    assert any_stores.analyses.series_keys() == sorted([BTC_MARK, SeriesKey("ETHUSDT", "1h")])

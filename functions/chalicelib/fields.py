@@ -176,20 +176,20 @@ Interval = Annotated[
 Market = Annotated[
     str,
     api_field(parse_market),
-    WithJsonSchema({"type": "string", "enum": list(MARKETS), "default": "spot"}),
+    WithJsonSchema({"type": "string", "enum": list(MARKETS)}),
 ]
 Kind = Annotated[
     str,
     api_field(parse_kind),
     WithJsonSchema({
-        "type": "string", "enum": list(KINDS), "default": "trade",
+        "type": "string", "enum": list(KINDS),
         "description": "mark, index and premium exist for futures markets only.",
     }),
 ]  # fmt: skip
 Limit = Annotated[
     int,
     api_field(parse_limit),
-    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 1000}),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
 ]
 Cursor = Annotated[
     int,
@@ -202,7 +202,7 @@ Cursor = Annotated[
 ReadFormat = Annotated[
     str,
     api_field(_choice("format", READ_FORMATS)),
-    WithJsonSchema({"type": "string", "enum": list(READ_FORMATS), "default": "json"}),
+    WithJsonSchema({"type": "string", "enum": list(READ_FORMATS)}),
 ]
 ExportFormat = Annotated[
     str,

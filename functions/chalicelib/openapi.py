@@ -159,7 +159,7 @@ def _parameters(model: type[Inputs], where: str) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     params = []
     for name, prop in schema.get("properties", {}).items():
-        prop = {k: v for k, v in prop.items() if k != "title"}
+        prop = _without_null(prop)
         param: dict[str, Any] = {
             "name": name,
             "in": where,
@@ -170,6 +170,18 @@ def _parameters(model: type[Inputs], where: str) -> list[dict[str, Any]]:
             param["description"] = prop["description"]
         params.append(param)
     return params
+
+
+def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """An optional parameter is one left out, never `null` (a URL has no null)."""
+    prop = {k: v for k, v in prop.items() if k != "title"}
+    options = [o for o in prop.get("anyOf", ()) if o != {"type": "null"}]
+    if "anyOf" in prop and len(options) == 1:
+        outer = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+        prop = {**options[0], **outer}
+    if prop.get("default", 0) is None:
+        del prop["default"]
+    return prop
 
 
 def _responses(spec: RouteSpec) -> dict[str, Any]:

@@ -124,7 +124,7 @@ class AnalysisParams:
 def params_json_schema() -> dict[str, Any]:
     """The JSON Schema of a request's `params`, from the same defaults and bounds."""
 
-    def integer(default: int | None, minimum: int) -> dict[str, Any]:
+    def integer(default: int, minimum: int) -> dict[str, Any]:
         return {"type": "integer", "minimum": minimum, "maximum": MAX_WINDOW, "default": default}
 
     def number(default: float, maximum: float, exclusive: bool = False) -> dict[str, Any]:
@@ -139,7 +139,13 @@ def params_json_schema() -> dict[str, Any]:
         "properties": {
             "fast": integer(defaults.fast, 2),
             "slow": integer(defaults.slow, 2),
-            "horizon": {"anyOf": [{**integer(None, 1), "default": None}, {"type": "null"}]},
+            "horizon": {
+                "anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": MAX_WINDOW},
+                    {"type": "null"},
+                ],
+                "default": None,
+            },
             "window": integer(defaults.window, 2),
             "entry_z": number(defaults.entry_z, MAX_Z),
             "exit_z": number(defaults.exit_z, MAX_Z),

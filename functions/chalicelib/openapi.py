@@ -18,7 +18,7 @@ from pydantic.json_schema import models_json_schema
 from chalicelib.declarations import Access, ResponseDoc, RouteSpec
 from chalicelib.inputs import MAX_BODY_BYTES, MAX_JSON_DEPTH, Inputs
 from chalicelib.schemas import TaskError
-from cl3_common.tiers import DEFAULT_ENTITLEMENTS, Entitlements
+from cl3_common.tiers import DEFAULT_ENTITLEMENTS, Entitlements, tier_rank
 
 REF = "#/components/schemas/{model}"
 ERROR_CODES: dict[int, tuple[str, tuple[str, ...]]] = {
@@ -77,10 +77,11 @@ def build_document(
 
 def _info(entitlements: Mapping[str, Entitlements]) -> dict[str, Any]:
     rows = "\n".join(
-        f"| {tier} | {'yes' if e.can_enqueue else 'no'} | {e.max_range_days or 'unlimited'} "
+        f"| {tier} | {'yes' if e.can_enqueue else 'no'} "
+        f"| {(e.max_range_days or 'unlimited') if e.can_enqueue else '-'} "
         f"| {e.min_interval or '-'} | {e.max_concurrent_jobs} | {e.requests_per_minute} "
         f"| {'yes' if e.can_export else 'no'} |"
-        for tier, e in entitlements.items()
+        for tier, e in sorted(entitlements.items(), key=lambda item: tier_rank(item[0]))
     )
     return {
         "title": "CL3 market-data API",

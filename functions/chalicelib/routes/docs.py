@@ -33,6 +33,7 @@ PAGE = """<!DOCTYPE html>
 <head>
   <meta charset="utf-8">
   <title>CL3 API reference</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="docs/swagger-ui.css">
 </head>
 <body>

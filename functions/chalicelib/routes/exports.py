@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from chalice import Response
 
 from chalicelib.declarations import Access, Call, RouteGroup
@@ -17,6 +19,10 @@ routes = RouteGroup("exports")
 
 
 class ExportBody(TimeWindow, SeriesInputs):
+    example: ClassVar[dict[str, Any]] = {
+        "symbol": "BTCUSDT", "interval": "1h", "start": "2024-01-01T00:00:00Z",
+        "end": "2024-02-01T00:00:00Z", "format": "csv",
+    }  # fmt: skip
     symbol: Symbol
     interval: Interval
     start: StartTime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, ClassVar
 
 from chalice import Response
 
@@ -37,6 +37,10 @@ ACCEPTED = {202: ResponseDoc("Enqueued; poll `status_url`.", TaskAccepted)}
 
 
 class FetchBody(TimeWindow, SeriesInputs):
+    example: ClassVar[dict[str, Any]] = {
+        "symbol": "BTCUSDT", "interval": "1h",
+        "start": "2024-01-01T00:00:00Z", "end": "2024-02-01T00:00:00Z",
+    }  # fmt: skip
     symbol: Symbol
     interval: Interval
     start: StartTime

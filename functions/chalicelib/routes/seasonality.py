@@ -8,7 +8,7 @@ and PNG are served as the store has them.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from chalice import Response
 from pydantic import WithJsonSchema
@@ -40,6 +40,10 @@ Params = Annotated[AnalysisParams, api_field(_params), WithJsonSchema(params_jso
 
 
 class AnalyzeBody(TimeWindow, SeriesInputs):
+    example: ClassVar[dict[str, Any]] = {
+        "symbol": "BTCUSDT", "interval": "1h", "start": "2024-01-01T00:00:00Z",
+        "params": {"fast": 20, "slow": 50},
+    }  # fmt: skip
     symbol: Symbol
     interval: Interval
     start: StartTime | None = None

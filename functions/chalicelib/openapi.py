@@ -26,7 +26,7 @@ ERROR_CODES: dict[int, tuple[str, tuple[str, ...]]] = {
           ("invalid_request", "invalid_symbol", "invalid_interval", "invalid_range")),
     401: ("No valid token.", ("unauthorized",)),
     403: ("Your plan does not allow this.", ("subscription_required", "forbidden")),
-    404: ("No such resource (other users' tasks included).", ("not_found",)),
+    404: ("No such resource (other users' tasks included) or route.", ("not_found",)),
     409: ("The task has not finished.", ("not_finished",)),
     413: (f"The body is over {MAX_BODY_BYTES} bytes.", ("payload_too_large",)),
     415: ("The body is not JSON.", ("unsupported_media_type",)),
@@ -195,6 +195,8 @@ def _responses(spec: RouteSpec) -> dict[str, Any]:
 
 def _error_statuses(spec: RouteSpec) -> set[int]:
     statuses = {400, *spec.errors}
+    if spec.path_model.model_fields:
+        statuses.add(404)  # a segment that is empty or holds "/" matches no route
     if spec.authenticated:
         statuses |= {401, 429}
     if spec.access in (Access.ENQUEUE, Access.EXPORT):

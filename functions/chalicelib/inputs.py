@@ -139,11 +139,7 @@ def api_error(model: type[BaseModel], error: ValidationError, where: str) -> Api
     problems = error.errors(include_url=False)
     unknown = [_dotted(p["loc"])[:40] for p in problems if p["type"] == "extra_forbidden"]
     if unknown:
-        allowed = ", ".join(model.model_fields) or "none"
-        named = ", ".join(unknown[:5]) + (
-            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        )
-        return InvalidRequest(f"unknown {_UNKNOWN[where]}: {named}; allowed: {allowed}")
+        return _unknown_names(model, unknown, where)
     first = problems[0]
     name = _dotted(first["loc"])
     if first["type"] == "missing":
@@ -153,6 +149,12 @@ def api_error(model: type[BaseModel], error: ValidationError, where: str) -> Api
     if name and not message.startswith(name.rsplit(".", 1)[-1]):
         message = f"{name}: {message}"
     return _BY_CODE.get(first["type"], InvalidRequest)(message)
+
+
+def _unknown_names(model: type[BaseModel], unknown: list[str], where: str) -> InvalidRequest:
+    allowed = ", ".join(model.model_fields) or "none"
+    named = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+    return InvalidRequest(f"unknown {_UNKNOWN[where]}: {named}; allowed: {allowed}")
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:

@@ -12,8 +12,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cl3.client import ApiError, Client, TaskFailed, TransportError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
 
@@ -51,17 +55,21 @@ def cmd_fetch(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     except TransportError as e:
         print(f"cl3 fetch: cannot reach {client.http.base_url}: {e}", file=sys.stderr)
         return 1
-    if args.out is None:
-        frame.to_csv(sys.stdout, index_label="open_time")
-    elif FORMATS[args.out.suffix.lower()] == "csv":
-        frame.to_csv(args.out, index_label="open_time")
-    else:
-        frame.to_parquet(args.out)
+    _write(frame, args.out)
     where = "stdout" if args.out is None else str(args.out)
     print(
         f"{len(frame)} candles of {args.symbol} {args.interval} written to {where}", file=sys.stderr
     )
     return 0
+
+
+def _write(frame: pd.DataFrame, out: Path | None) -> None:
+    if out is None:
+        frame.to_csv(sys.stdout, index_label="open_time")
+    elif FORMATS[out.suffix.lower()] == "csv":
+        frame.to_csv(out, index_label="open_time")
+    else:
+        frame.to_parquet(out)
 
 
 def _time(value: str) -> str | int:

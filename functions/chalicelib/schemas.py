@@ -44,6 +44,10 @@ class Health(Closed):
 
 
 class TaskAccepted(Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "task_id": "5f0c2b9e8d7a4c1b9e3f6a2d1c0b9a88",
+        "status_url": "/api/task/5f0c2b9e8d7a4c1b9e3f6a2d1c0b9a88/progress",
+    }]})  # fmt: skip
     task_id: str
     status_url: str = Field(examples=["/api/task/0f1e.../progress"])
 
@@ -54,6 +58,12 @@ class TaskError(Closed):
 
 
 class Progress(Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "task_id": "5f0c2b9e8d7a4c1b9e3f6a2d1c0b9a88", "type": "fetch", "status": "started",
+        "progress": 42, "pages_done": 3, "pages_total": 7, "candles_written": 3000,
+        "candles_per_s": 9100.0, "eta_s": 0.4, "error": None, "created_at": 1717200000000,
+        "started_at": 1717200000120, "ended_at": None,
+    }]})  # fmt: skip
     task_id: str
     type: Literal["fetch", "refresh", "analyze", "export"]
     status: str = _enum(TASK_STATUSES)
@@ -82,6 +92,12 @@ class TaskResult(Open):
 
 
 class Candle(Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "open_time": 1704067200000, "close_time": 1704070799999, "open": 42283.58,
+        "high": 42554.57, "low": 42261.02, "close": 42475.23, "volume": 1271.68,
+        "quote_volume": 53957248.1, "trades": 47134, "taker_buy_base": 682.57,
+        "taker_buy_quote": 28957416.8,
+    }]})  # fmt: skip
     open_time: EpochMs
     close_time: EpochMs
     open: float

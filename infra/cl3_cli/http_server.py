@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from chalice import Chalice
 from chalice.config import Config
@@ -48,9 +49,13 @@ class ChaliceWSGI:
                          f"length is unreadable (at most {MAX_BODY_BYTES} bytes)")  # fmt: skip
         body = environ["wsgi.input"].read(length) if length else b""
         query = environ.get("QUERY_STRING")
+        # PATH_INFO arrives percent-decoded; the gateway emulation splits its URL with urlparse,
+        # so a decoded ";", "?" or "#" in a segment would move the request to another route.
+        # Re-encoded, such a segment stays one (invalid) path parameter.
+        url = quote(path.encode("latin-1", "replace"), safe="/")
         try:
             response = self._gateway.handle_request(
-                method, f"{path}?{query}" if query else path, _headers(environ), body
+                method, f"{url}?{query}" if query else url, _headers(environ), body
             )
         except ForbiddenError:
             # Unknown route: API Gateway says 403 "Missing Authentication Token"; users of

@@ -84,6 +84,7 @@ QUERY_NAMES = ["start", "end", "limit", "cursor", "format", "market", "kind", "s
 JSON_VALUES: list[Any] = [
     None, True, 1, -1, 2**63, 2**64 - 1, 10**20, 1e300, 0.5, "", "x" * 2000, "²", [], {},
     [1, 2], {"a": 1}, "2024-01-01T00:00:00Z", 1_704_067_200_000, "BTCUSDT", "1h", "csv",
+    "abc", "LUNAUSDT", "parquet", "usdm", "mark",
 ]  # fmt: skip
 CONTENT_TYPES = [
     None, None, "application/json", "text/plain", "application/xml", "image/png",
@@ -217,3 +218,23 @@ def test_malformed_requests_never_get_a_5xx_and_errors_keep_one_shape(api_base):
     # The run reached every operation and every kind of refusal it is meant to provoke.
     assert set(operations) <= {p.operation for p in probes}
     assert {400, 401, 404, 405, 413, 415} <= set(statuses)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/docs/%3B", 400),  # ";" once made the gateway emulation serve /docs (HTML) here
+        ("/docs/%3Fx", 400),
+        ("/api/task/%3F/progress", 400),
+        ("/api/task/%23/progress", 400),
+        ("/api/market-data/BTC%3BUSDT/1h", 400),
+        ("/api/market-data/BTCUSDT/1h%3Flimit=1", 400),
+    ],
+)
+def test_encoded_separators_stay_inside_their_path_segment(api_base, token, path, status):
+    response = requests.get(
+        api_base + path, headers={"Authorization": f"Bearer {token()}"}, timeout=10
+    )
+    assert response.status_code == status, response.text[:200]
+    assert response.headers["Content-Type"] == "application/json"
+    assert set(response.json()) == {"error"}

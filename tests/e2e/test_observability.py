@@ -272,3 +272,21 @@ def test_failed_and_lost_jobs_are_counted_by_outcome(stack: Stack, redis_client)
     log = stack.log("worker")
     assert "outcome=failed" in log and 'error="ValueError: invalid literal' in log
     assert "outcome=lost" in log and "work horse died" in log
+
+
+def test_metrics_can_be_switched_off(env, tmp_path, private_exchange):
+    api_port, metrics_port = free_port(), free_port()
+    environ = {**os.environ, **env, "BINANCE_BASE_URL": private_exchange.url,
+               "METRICS_ENABLED": "false"}  # fmt: skip
+    with ProcessGroup(environ, tmp_path / "logs") as procs:
+        api_proc = procs.start("api", "api", "--port", str(api_port))
+        worker = procs.start("worker", "worker", "--metrics-port", str(metrics_port))
+        procs.wait_http(f"http://127.0.0.1:{api_port}/health", api_proc)
+        answer = requests.get(f"http://127.0.0.1:{api_port}/metrics", timeout=5)
+        assert answer.status_code == 404
+        assert answer.json()["error"]["code"] == "not_found"
+        # The worker runs (it registers with RQ) but serves no metrics port.
+        wait_until(lambda: "Listening on" in (tmp_path / "logs/worker.log").read_text())
+        assert worker.poll() is None
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2)

@@ -111,7 +111,8 @@ def test_a_ban_longer_than_the_patience_is_raised(client, exchange, gate, fake_t
 def test_binance_error_codes_are_permanent(client, symbol, interval, code):
     with pytest.raises(ExchangeRejected) as info:
         client.klines(symbol, interval, 1_704_067_200_000, limit=2)
-    assert info.value.code == code and info.value.status == 400
+    assert info.value.binance_code == code and info.value.status == 400
+    assert info.value.code == {-1121: "invalid_symbol", -1120: "invalid_interval"}[code]
 
 
 def test_the_gate_waits_for_the_next_window_when_the_budget_is_spent(gate, fake_time):

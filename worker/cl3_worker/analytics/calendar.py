@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from cl3_worker.analytics.intervals import DAY_MS, WEEK_MS, interval_ms
+from cl3_common.intervals import DAY_MS, WEEK_MS
+from cl3_worker.analytics.intervals import interval_ms
 
 PROFILES: tuple[str, ...] = ("hour_of_day", "day_of_week", "month_of_year")
 PROFILE_KEYS: dict[str, range] = {

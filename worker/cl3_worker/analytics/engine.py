@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cl3_common.errors import InsufficientData
 from cl3_worker.analytics.calendar import calendar_profiles, find_patterns, weekday_hour_means
 from cl3_worker.analytics.intervals import interval_ms, periods_per_year
 from cl3_worker.analytics.jsonsafe import jsonable
@@ -14,15 +15,6 @@ from cl3_worker.analytics.meanrev import mean_reversion
 from cl3_worker.analytics.params import AnalysisParams
 from cl3_worker.analytics.returns import log_returns
 from cl3_worker.analytics.sma import sma_crossover
-
-
-class InsufficientData(ValueError):
-    """Fewer candles than the analysis needs (SPEC 6: slow + 2); maps to 422."""
-
-    def __init__(self, needed: int, got: int) -> None:
-        super().__init__(f"need at least {needed} candles for this analysis, got {got}")
-        self.needed = needed
-        self.got = got
 
 
 def series_arrays(
@@ -74,7 +66,7 @@ def analyze(
     interval_ms(interval)  # validate before any work
     ot, close = series_arrays(df, start_ms, end_ms)
     if ot.size < params.min_candles:
-        raise InsufficientData(params.min_candles, int(ot.size))
+        raise InsufficientData.candles(params.min_candles, int(ot.size))
 
     ppy = periods_per_year(interval)
     r = log_returns(ot, close, interval)

@@ -4,20 +4,26 @@ Work is planned on the interval grid (see plan.py); units already complete in th
 skipped, so a re-run or a retry after a crash resumes instead of starting over. Only closed
 candles are written. Progress is reported after every unit. Pacing is the client's job: its
 gate reserves request weight from the budget shared by every worker.
+
+The archive is a shortcut, never a requirement: a file that is missing, corrupt (checksum) or
+cannot be downloaded (connection refused, timeout, 5xx) is paged from the REST API instead,
+with a warning in the report. After a transport failure the archive is not tried again in this
+run (one dead host costs one file's retries, not one per file). Only the exchange's own refusal
+of a REST request (ExchangeRejected: -1121, -1120, ...) fails the fetch.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
 from cl3_common.store import Row, SeriesKey, kline_to_row
-from cl3_worker.archive import ArchiveClient, CorruptArchive
+from cl3_worker.archive import ArchiveClient, ArchiveUnavailable, CorruptArchive
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
 
 log = logging.getLogger("cl3.worker.pager")
@@ -40,9 +46,27 @@ class PagerReport:
     archive_fallbacks: int = 0
     candles_written: int = 0
     candles_received: int = 0
+    # Why archive files were paged from REST instead (missing files are not counted here).
+    archive_problems: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            f"{n} archive file{'s' if n > 1 else ''} could not be used ({reason}); "
+            "paged from the REST API instead"
+            for reason, n in self.archive_problems.items()
+        ]
 
 
 ProgressCallback = Callable[[PagerReport], None]
+
+
+class ArchiveFallback(Exception):
+    """An archive unit to page from REST instead; `reason` is None for a missing file."""
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(reason or "not in the archive")
+        self.reason = reason
 
 
 class KlinePager:
@@ -60,13 +84,13 @@ class KlinePager:
         self._concurrency = max(1, concurrency)
         self._clock_ms = clock_ms
         self._archive = archive
+        self._archive_down: str | None = None  # why the archive host is not tried again
 
     def run(
         self, key: SeriesKey, start_ms: int, end_ms: int, on_progress: ProgressCallback
     ) -> PagerReport:
-        symbol, interval = key.symbol, key.interval
         units = plan_units(
-            symbol, interval, start_ms, end_ms,
+            key.symbol, key.interval, start_ms, end_ms,
             now_ms=self._clock_ms(), use_archive=self._archive is not None,
         )  # fmt: skip
         todo = deque(incomplete_units(units, self._candles.open_times(key, start_ms, end_ms)))
@@ -77,33 +101,17 @@ class KlinePager:
             pending: dict[Future[list[Row]], Unit] = {}
             try:
                 while todo or pending:
-                    while todo and len(pending) < self._concurrency:
-                        unit = todo.popleft()
-                        pending[pool.submit(self._fetch, key, unit)] = unit
+                    self._submit(pool, key, todo, pending)
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         unit = pending.pop(future)
-                        try:
-                            rows = future.result()
-                        except _ArchiveMissing:
-                            # Not (yet) in the archive, or corrupt twice: page it from REST.
-                            fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
-                            todo.extendleft(reversed(fallback))
-                            report.pages_total += len(fallback) - 1
-                            report.archive_fallbacks += 1
+                        rows = self._rows_or_fallback(future, unit, key, todo, report)
+                        if rows is None:
                             continue
                         # Keep the fetchers busy while this thread writes: one writer, so the
                         # database sees sequential bulk inserts instead of competing ones.
-                        while todo and len(pending) < self._concurrency:
-                            nxt = todo.popleft()
-                            pending[pool.submit(self._fetch, key, nxt)] = nxt
-                        report.candles_written += self._candles.insert(key, rows)
-                        report.candles_received += len(rows)
-                        report.pages_done += 1
-                        if unit.archive_path:
-                            report.archive_files += 1
-                        else:
-                            report.rest_pages += 1
+                        self._submit(pool, key, todo, pending)
+                        self._store(key, unit, rows, report)
                         on_progress(report)
             except BaseException:
                 for future in pending:
@@ -111,18 +119,51 @@ class KlinePager:
                 raise
         return report
 
+    def _submit(
+        self,
+        pool: ThreadPoolExecutor,
+        key: SeriesKey,
+        todo: deque[Unit],
+        pending: dict[Future[list[Row]], Unit],
+    ) -> None:
+        while todo and len(pending) < self._concurrency:
+            unit = todo.popleft()
+            pending[pool.submit(self._fetch, key, unit)] = unit
+
+    def _rows_or_fallback(
+        self,
+        future: Future[list[Row]],
+        unit: Unit,
+        key: SeriesKey,
+        todo: deque[Unit],
+        report: PagerReport,
+    ) -> list[Row] | None:
+        """The unit's rows, or None when it was replaced by REST pages at the front of `todo`."""
+        try:
+            return future.result()
+        except ArchiveFallback as fallback:
+            pages = rest_pages(unit.start_ms, unit.end_ms, key.interval)
+            todo.extendleft(reversed(pages))
+            report.pages_total += len(pages) - 1
+            report.archive_fallbacks += 1
+            if fallback.reason:
+                report.archive_problems[fallback.reason] += 1
+            return None
+
+    def _store(self, key: SeriesKey, unit: Unit, rows: list[Row], report: PagerReport) -> None:
+        report.candles_written += self._candles.insert(key, rows)
+        report.candles_received += len(rows)
+        report.pages_done += 1
+        if unit.archive_path:
+            report.archive_files += 1
+        else:
+            report.rest_pages += 1
+
     def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
         """The unit's closed candles as stored rows (converted here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
-            assert self._archive is not None
-            try:
-                rows = self._archive.rows(unit.archive_path)
-            except CorruptArchive:
-                log.warning("corrupt archive %s (twice); using the REST API", unit.archive_path)
-                raise _ArchiveMissing() from None
-            if rows is None:
-                raise _ArchiveMissing()
+            rows = self._archive_rows(unit.archive_path)
         else:
             rows = self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
@@ -133,6 +174,20 @@ class KlinePager:
             if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms
         ]
 
-
-class _ArchiveMissing(Exception):
-    pass
+    def _archive_rows(self, path: str) -> list[list[Any]]:
+        if self._archive is None or self._archive_down:
+            raise ArchiveFallback(self._archive_down or "no archive configured")
+        try:
+            rows = self._archive.rows(path)
+        except CorruptArchive as e:
+            log.warning("archive %s: %s (twice); using the REST API", path, e)
+            raise ArchiveFallback(str(e)) from None
+        except (ArchiveUnavailable, OSError, ValueError) as e:
+            # Any failure to download or read it: the REST API has the same candles.
+            reason = getattr(e, "reason", None) or type(e).__name__
+            self._archive_down = f"archive unreachable: {reason}"
+            log.warning("archive %s: %s; paging from the REST API instead", path, e)
+            raise ArchiveFallback(self._archive_down) from None
+        if rows is None:
+            raise ArchiveFallback(None)
+        return rows

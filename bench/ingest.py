@@ -1,12 +1,14 @@
 """Ingest benchmark: one year of BTCUSDT 1m (525,600 candles) from the sandbox exchange.
 
-Prints side by side, in one run against the sandbox with 50 ms latency per request:
-  - ccxt async  fetch_ohlcv(..., params={"paginate": True})
-  - python-binance  get_historical_klines
-  - CL3 fetch-only (the real pager and client, candles discarded)
-  - raw pymongo insert_many of the same documents (the write ceiling of the server)
-  - CL3 end to end into MongoDB (REST paging), and with the archive path on
-and the 429/418 counts the exchange saw. Needs `pip install -e '.[bench]'`.
+What the user waits for is timed: from `POST /api/market-data/fetch` to the task's
+`finished`, through `cl3 api` and `cl3 worker` running as processes on the embedded SQLite
+store, with the REST pager and with the archive path. Next to it, in the same run against the
+same sandbox (its own process, 50 ms latency per request, prewarmed):
+  - CL3's pager alone, fetch-only (HTTP, JSON, conversion to rows; nothing stored),
+  - ccxt async `fetch_ohlcv(paginate)` followed by a bulk insert into the same store,
+  - python-binance `get_historical_klines` (fetch only),
+and the request weight and the 429/418 counts the exchange saw. Needs
+`pip install -e '.[bench]'` for ccxt and python-binance.
 
     python bench/ingest.py [--days 365] [--latency-ms 50] [--skip-python-binance]
 """
@@ -16,51 +18,51 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import redis
 import requests
-from pymongo import MongoClient
 from requests.adapters import HTTPAdapter
 
-from cl3_cli.processes import free_port
+from cl3_cli.processes import ProcessGroup, free_port
 from cl3_cli.services import LocalServices
 from cl3_common.exchange import BinanceClient, RedisWeightGate
 from cl3_common.exchange.catalog import SymbolCatalog
-from cl3_common.store import CandleStore
-from cl3_common.store.candles import kline_to_doc
+from cl3_common.store import SeriesKey
+from cl3_common.store.factory import open_sqlite
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange, expected_klines
-from cl3_worker.archive import ArchiveClient
+from cl3_sandbox.supabase import mint_token
 from cl3_worker.pager import KlinePager
 
 ROOT = Path(__file__).resolve().parents[1]
 START_MS = 1_672_531_200_000  # 2023-01-01T00:00:00Z
 DAY_MS = 86_400_000
+KEY = SeriesKey("BTCUSDT", "1m")
+SECRET = "bench-ingest-secret-with-32-bytes-or-more"
+Results = list[tuple[str, int, float]]
 
 
 class Discard:
-    """A sink that keeps nothing: measures fetching (HTTP, JSON, closed-candle filter) alone."""
+    """A sink that keeps nothing: the pager's fetching (HTTP, JSON, rows) alone."""
 
-    def documents(self, symbol: str, interval: str, rows: list[Any]) -> list[Any]:
-        return rows  # nothing will be stored, so nothing is converted
-
-    def insert(self, docs: Any) -> int:
-        return len(list(docs))
+    def insert(self, key: SeriesKey, rows: Any) -> int:
+        return len(rows)
 
     def open_times(self, *args: Any) -> list[int]:
         return []
 
 
-def timed(label: str, run: Callable[[], int], results: list[tuple[str, int, float]]) -> None:
+def timed(label: str, run: Callable[[], int], results: Results) -> None:
     began = time.perf_counter()
     count = run()
     elapsed = time.perf_counter() - began
     results.append((label, count, elapsed))
-    print(f"  {label:<44} {count:>9,} candles {elapsed:8.2f} s {count / elapsed:>11,.0f} /s")
+    print(f"  {label:<46} {count:>9,} candles {elapsed:8.2f} s {count / elapsed:>11,.0f} /s",
+          flush=True)  # fmt: skip
 
 
 def serve_sandbox(conn: Any, latency_ms: float, end_ms: int) -> None:
@@ -79,25 +81,35 @@ def serve_sandbox(conn: Any, latency_ms: float, end_ms: int) -> None:
             conn.send(exchange.stats())
 
 
-def bench_ccxt(url: str, end_ms: int) -> int:
+def bench_ccxt_and_insert(url: str, end_ms: int, store_path: Path) -> int:
     import ccxt.async_support as ccxt_async
 
-    async def run() -> int:
+    async def fetch() -> list[list[Any]]:
         exchange = ccxt_async.binance(
             {"options": {"fetchMarkets": ["spot"], "fetchCurrencies": False}}
         )
         exchange.urls["api"]["public"] = f"{url}/api/v3"
         try:
             await exchange.load_markets()
-            rows = await exchange.fetch_ohlcv(
+            return await exchange.fetch_ohlcv(
                 "BTC/USDT", "1m", since=START_MS,
                 params={"paginate": True, "paginationCalls": 2000, "until": end_ms - 1},
             )  # fmt: skip
         finally:
             await exchange.close()
-        return len({r[0] for r in rows if r[0] < end_ms})
 
-    return asyncio.run(run())
+    rows = asyncio.run(fetch())
+    stores = open_sqlite(store_path)
+    try:
+        # ccxt gives OHLCV only: the other fields are stored as zeros.
+        unique = {int(r[0]): r for r in rows if r[0] < end_ms}
+        stored = [(t, t + 59_999, float(r[1]), float(r[2]), float(r[3]), float(r[4]),
+                   float(r[5]), 0.0, 0, 0.0, 0.0) for t, r in sorted(unique.items())]  # fmt: skip
+        for i in range(0, len(stored), 50_000):
+            stores.candles.insert(KEY, stored[i : i + 50_000])
+    finally:
+        stores.close()
+    return len(stored)
 
 
 def bench_python_binance(url: str, end_ms: int) -> int:
@@ -110,19 +122,64 @@ def bench_python_binance(url: str, end_ms: int) -> int:
     return len({r[0] for r in rows})
 
 
-def cl3_pager(
-    url: str, r: redis.Redis, sink: Any, *, archive: bool, concurrency: int
-) -> KlinePager:
+def fetch_only(url: str, r: redis.Redis, end_ms: int, concurrency: int) -> int:
     session = requests.Session()
     session.mount("http://", HTTPAdapter(pool_maxsize=concurrency * 2))
-    bootstrap = BinanceClient(url, session)
-    gate = RedisWeightGate(r, SymbolCatalog(r, bootstrap).info().budget, clock=time.time,
-                           sleep=time.sleep)  # fmt: skip
-    client = BinanceClient(url, session, gate=gate)
-    return KlinePager(
-        client, sink, concurrency=concurrency, clock_ms=lambda: int(time.time() * 1000),
-        archive=ArchiveClient(url, session, sleep=time.sleep) if archive else None,
-    )  # fmt: skip
+    gate = RedisWeightGate(r, SymbolCatalog(r, BinanceClient(url, session)).info().budget,
+                           clock=time.time, sleep=time.sleep)  # fmt: skip
+    pager = KlinePager(BinanceClient(url, session, gate=gate), Discard(), concurrency=concurrency,
+                       clock_ms=lambda: int(time.time() * 1000))  # fmt: skip
+    return pager.run(KEY, START_MS, end_ms, lambda _: None).candles_written
+
+
+def end_to_end(env: dict[str, str], home: Path, end_ms: int, *, archive: bool) -> Callable[[], int]:
+    """POST -> finished through `cl3 api` and a `cl3 worker` (started before the clock runs)."""
+    path = home / f"e2e-{'archive' if archive else 'rest'}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    run_env = {**os.environ, **env, "SQLITE_PATH": str(path),
+               "ARCHIVE_BACKFILL": "true" if archive else "false"}  # fmt: skip
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    def run() -> int:
+        http = requests.Session()
+        http.headers["Authorization"] = "Bearer " + mint_token("bench", "enterprise",
+                                                               secret=SECRET)  # fmt: skip
+        body = {"symbol": "BTCUSDT", "interval": "1m", "start": START_MS, "end": end_ms}
+        answer = http.post(f"{base}/api/market-data/fetch", json=body, timeout=10)
+        answer.raise_for_status()
+        task = answer.json()["task_id"]
+        while True:
+            progress = http.get(f"{base}/api/task/{task}/progress", timeout=10).json()
+            if progress["status"] in ("finished", "failed", "canceled"):
+                break
+            time.sleep(0.02)
+        if progress["status"] != "finished":
+            raise RuntimeError(f"task {progress['status']}: {progress['error']}")
+        return int(http.get(f"{base}/api/task/{task}/result", timeout=10).json()
+                   ["candles_written"])  # fmt: skip
+
+    def started() -> int:
+        with ProcessGroup(run_env, home / "logs") as procs:
+            api = procs.start("api", "api", "--port", str(port))
+            procs.start("worker", "worker")
+            procs.wait_http(f"{base}/health", api)
+            time.sleep(1.0)  # the worker registers with Redis
+            return timed_inside(run)
+
+    return started
+
+
+_inner: list[float] = []
+
+
+def timed_inside(run: Callable[[], int]) -> int:
+    """Times only `run` (the user's wait), not the process start-up around it."""
+    began = time.perf_counter()
+    count = run()
+    _inner.append(time.perf_counter() - began)
+    return count
 
 
 def main() -> None:
@@ -134,93 +191,83 @@ def main() -> None:
     parser.add_argument("--skip-ccxt", action="store_true")
     args = parser.parse_args()
     end_ms = START_MS + args.days * DAY_MS
+    home = ROOT / ".cl3" / "bench-ingest"
+    home.mkdir(parents=True, exist_ok=True)
 
-    # A home of its own: other benchmarks stop the services recorded under theirs.
-    control, sandbox_end = multiprocessing.get_context("fork").Pipe()
-    sandbox = multiprocessing.get_context("fork").Process(
-        target=serve_sandbox, args=(sandbox_end, args.latency_ms, end_ms), daemon=True
-    )
+    fork = multiprocessing.get_context("fork")
+    control, sandbox_end = fork.Pipe()
+    sandbox = fork.Process(target=serve_sandbox, args=(sandbox_end, args.latency_ms, end_ms),
+                           daemon=True)  # fmt: skip
     sandbox.start()
     url = control.recv()
-    services = LocalServices(ROOT / ".cl3" / "bench-ingest", redis_port=free_port(),
-                             mongo_port=37028, tools_dir=ROOT / ".cl3" / "tools")  # fmt: skip
-    services.up(log=lambda m: None)
+    services = LocalServices(home, redis_port=free_port())
+    services.up(log=lambda m: None, which=("redis",))
     r = redis.Redis.from_url(services.redis_url)
-    mongo: MongoClient = MongoClient(services.mongodb_uri, tz_aware=True)
-    results: list[tuple[str, int, float]] = []
+    env = {"REDIS_URL": services.redis_url, "BINANCE_BASE_URL": url, "BINANCE_ARCHIVE_URL": url,
+           "SUPABASE_JWT_SECRET": SECRET, "FETCH_CONCURRENCY": str(args.concurrency)}  # fmt: skip
+    results: Results = []
+    stats: dict[str, Any] = {}
     try:
         expected = expected_klines("BTCUSDT", "1m", START_MS, end_ms - 1, now_ms=end_ms + DAY_MS)
         print(f"{args.days} days of BTCUSDT 1m = {len(expected):,} candles; sandbox latency "
               f"{args.latency_ms:.0f} ms; CL3 concurrency {args.concurrency}")  # fmt: skip
         if not args.skip_ccxt:
-            timed("ccxt async fetch_ohlcv(paginate)", lambda: bench_ccxt(url, end_ms), results)
+            store = home / "ccxt.sqlite3"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{store}{suffix}").unlink(missing_ok=True)
+            timed("ccxt async fetch_ohlcv(paginate) + insert",
+                  lambda: bench_ccxt_and_insert(url, end_ms, store), results)  # fmt: skip
         if not args.skip_python_binance:
             timed("python-binance get_historical_klines",
                   lambda: bench_python_binance(url, end_ms), results)  # fmt: skip
         control.send("reset")
         control.recv()
         r.flushdb()
-        fetch_only = cl3_pager(url, r, Discard(), archive=False, concurrency=args.concurrency)
-        timed(
-            "CL3 fetch-only (REST pager)",
-            lambda: run_pager(fetch_only, end_ms),
-            results,
-        )
-
-        db_name = f"bench_{uuid.uuid4().hex[:8]}"
-        docs = [kline_to_doc("BTCUSDT", "1m", row) for row in expected]
-        # Same collection shape as the product's: the compound index is part of the cost.
-        ceiling_store = CandleStore(mongo[f"{db_name}_ceiling"])
-        ceiling_store.ensure_indexes()
-        ceiling = mongo[f"{db_name}_ceiling"]["candles"]
-
-        def raw_insert() -> int:
-            for i in range(0, len(docs), 1000):
-                ceiling.insert_many(docs[i : i + 1000], ordered=False)
-            return len(docs)
-
-        timed("raw pymongo insert_many (write ceiling)", raw_insert, results)
-
-        for label, use_archive in (
-            ("CL3 end to end, REST", False),
-            ("CL3 end to end, archive", True),
-        ):
+        timed("CL3 pager fetch-only (REST, nothing stored)",
+              lambda: fetch_only(url, r, end_ms, args.concurrency), results)  # fmt: skip
+        for label, archive in (("CL3 end to end, REST (POST -> finished)", False),
+                               ("CL3 end to end, archive (POST -> finished)", True)):  # fmt: skip
             r.flushdb()
-            mongo.drop_database(db_name)
-            store = CandleStore(mongo[db_name])
-            store.ensure_indexes()
-            pager = cl3_pager(url, r, store, archive=use_archive, concurrency=args.concurrency)
-            timed(label, lambda p=pager: run_pager(p, end_ms), results)
-            stored = store.count_range("BTCUSDT", "1m", START_MS, end_ms)
-            assert stored == len(expected), (stored, len(expected))
-        mongo.drop_database(db_name)
-        mongo.drop_database(f"{db_name}_ceiling")
-        control.send("stats")
-        stats = control.recv()
+            control.send("reset")
+            control.recv()
+            count = end_to_end(env, home, end_ms, archive=archive)()
+            elapsed = _inner[-1]
+            results.append((label, count, elapsed))
+            print(f"  {label:<46} {count:>9,} candles {elapsed:8.2f} s "
+                  f"{count / elapsed:>11,.0f} /s", flush=True)  # fmt: skip
+            assert count == len(expected), (count, len(expected))
+            control.send("stats")
+            stats[label] = control.recv()
     finally:
         control.send("stop")
         sandbox.join(timeout=10)
-        mongo.close()
-        services.down(log=lambda m: None)
+        services.down(log=lambda m: None, which=("redis",))
+    report(results, stats)
+
+
+def report(results: Results, stats: dict[str, Any]) -> None:
     rates = {label: count / elapsed for label, count, elapsed in results}
-    print(f"\nexchange saw {stats['responses_429']} x 429 and {stats['responses_418']} x 418 "
-          "during the CL3 runs")  # fmt: skip
+    print()
+    for label, seen in stats.items():
+        print(f"  {label}: {seen['klines_requests']} klines requests, weight "
+              f"{seen['weight_used_total']}, {seen['archive_downloads']} archive files, "
+              f"{seen['responses_429']} x 429, {seen['responses_418']} x 418")  # fmt: skip
+    fetch = "CL3 pager fetch-only (REST, nothing stored)"
+    rest, archive = ("CL3 end to end, REST (POST -> finished)",
+                     "CL3 end to end, archive (POST -> finished)")  # fmt: skip
     ratios = [
-        ("CL3 fetch-only / ccxt async", "CL3 fetch-only (REST pager)",
-         "ccxt async fetch_ohlcv(paginate)"),
-        ("CL3 fetch-only / python-binance", "CL3 fetch-only (REST pager)",
-         "python-binance get_historical_klines"),
-        ("CL3 end to end REST / write ceiling", "CL3 end to end, REST",
-         "raw pymongo insert_many (write ceiling)"),
-        ("CL3 end to end archive / REST", "CL3 end to end, archive", "CL3 end to end, REST"),
-    ]  # fmt: skip
+        ("end to end REST / pager fetch-only", rest, fetch),
+        (
+            "end to end REST / ccxt async + insert",
+            rest,
+            "ccxt async fetch_ohlcv(paginate) + insert",
+        ),
+        ("end to end archive / end to end REST", archive, rest),
+        ("pager fetch-only / python-binance", fetch, "python-binance get_historical_klines"),
+    ]
     for name, top, bottom in ratios:
         if top in rates and bottom in rates:
-            print(f"  {name:<40} {rates[top] / rates[bottom]:6.2f}x")
-
-
-def run_pager(pager: KlinePager, end_ms: int) -> int:
-    return pager.run("BTCUSDT", "1m", START_MS, end_ms, lambda _: None).candles_written
+            print(f"  {name:<44} {rates[top] / rates[bottom]:6.2f}x")
 
 
 if __name__ == "__main__":

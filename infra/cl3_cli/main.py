@@ -112,6 +112,34 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from cl3_cli.store_copy import copy_stores
+    from cl3_common.store import open_store_url
+
+    console = Console()
+    source, target = open_store_url(args.source), open_store_url(args.target)
+    try:
+        console.print(f"copying {source.backend} {source.location} -> "
+                      f"{target.backend} {target.location}")  # fmt: skip
+        report = copy_stores(source, target, console)
+    finally:
+        source.close()
+        target.close()
+    console.print(
+        f"{report.series} series ({report.series_skipped} already complete), "
+        f"{report.candles_copied:,} candles written, {report.tasks} tasks, "
+        f"{report.tracked} tracked series, {report.analyses} analyses"
+    )
+    for problem in report.mismatches:
+        console.print(f"[red]count mismatch[/] {problem}")
+    if report.mismatches:
+        return 1
+    console.print("[green]verified:[/] every series has the same count in both stores")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from cl3_cli.demo import run_demo
 
@@ -171,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", help='analysis params as JSON, e.g. \'{"fast": 10, "slow": 30}\'')
     p.add_argument("--no-store", action="store_true", help="do not store it in `seasonality`")
     p.set_defaults(func=cmd_seasonality)
+
+    p = sub.add_parser("store", help="move data between store backends")
+    p.add_argument("action", choices=["copy"])
+    p.add_argument("--from", dest="source", required=True,
+                   help="sqlite:///path/to/file.sqlite3 or mongodb://host:port/db")  # fmt: skip
+    p.add_argument("--to", dest="target", required=True, help="the same forms")
+    p.set_defaults(func=cmd_store)
 
     p = sub.add_parser("demo", help="the whole path, offline, on the embedded sandbox")
     p.add_argument("--symbol", default="BTCUSDT")

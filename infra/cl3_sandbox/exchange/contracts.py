@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from .intervals import HOUR_MS
 from .sources import COINM, USDM
 from .symbols import DELISTED, TRADING, SymbolSpec
 
@@ -158,15 +157,3 @@ def listed_quarterlies(now_ms: int) -> list[Contract]:
     if settled.delivery_ms <= now_ms:
         live.insert(0, replace(settled, status=DELIVERED))
     return live
-
-
-def funding_hours(contract: Contract, t_ms: int) -> int:
-    """The funding interval in force at ``t_ms``."""
-    hours = contract.funding[0][1]
-    for start, value in contract.funding:
-        if t_ms >= start:
-            hours = value
-    return hours
-
-
-FUNDING_ALIGN_MS = 4 * HOUR_MS  # 8 h and 4 h funding both land on multiples of 4 h

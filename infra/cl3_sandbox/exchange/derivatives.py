@@ -57,7 +57,8 @@ class Paths:
 
     def slow_basis(self, t: np.ndarray) -> np.ndarray:
         key = self.contract.as_spec(self.underlying).seed
-        slow = 1e-4 + _wiggle(key, self.seed, t, 2 * HOUR_MS, 6e-4)
+        slow = 1e-4 + _wiggle(key, self.seed, t, 2 * HOUR_MS, 4e-4)
+        slow = slow + _wiggle(key, self.seed, t, 3 * DAY_MS, 1.2e-3)  # bullish and bearish spells
         if not self.contract.perpetual:
             slow = slow + _CONTANGO * np.maximum(self.contract.delivery_ms - t, 0) / _YEAR_MS
         return slow

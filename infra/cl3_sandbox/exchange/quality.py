@@ -98,10 +98,6 @@ class Quality:
             self._edits.clear()
             self._corruptions.clear()
 
-    def has_edits(self) -> bool:
-        with self._lock:
-            return bool(self._edits)
-
     def apply_rest_edits(self, series: Series, interval: str, c: Candles) -> Candles:
         with self._lock:
             mine = [

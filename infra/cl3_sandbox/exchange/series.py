@@ -155,6 +155,21 @@ def _to_tick(x: np.ndarray, tick: float) -> np.ndarray:
     return np.maximum(np.round(x / tick), 1.0) * tick
 
 
+def _volume(spec: SymbolSpec, interval: str, opens: np.ndarray, o: np.ndarray, c: np.ndarray,
+            sigma: np.ndarray, done: np.ndarray, u: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Base volume in lot steps: busier in the US/EU overlap and on weekdays, and on big moves."""
+    hour = (opens % DAY_MS) / 3_600_000
+    weekday = ((opens - WEEK_OFFSET_MS) % WEEK_MS) // DAY_MS
+    intraday = 1.0 + 0.45 * np.sin(2 * np.pi * (hour - 9.0) / 24.0)
+    weekly = np.where(weekday >= 5, 0.7, 1.05)
+    move = np.abs(np.log(c / o)) / np.maximum(sigma, 1e-12)
+    minutes = NOMINAL_MS[interval] / 60_000 * done
+    raw_volume = (spec.volume_per_min * minutes * intraday * weekly * np.exp(0.8 * (u - 0.5))) * (
+        1.0 + 0.35 * np.minimum(move, 6.0)
+    )
+    return np.round(raw_volume / spec.step) * spec.step
+
+
 def candles(
     spec: SymbolSpec,
     interval: str,
@@ -187,17 +202,7 @@ def candles(
     h = np.maximum(_to_tick(top * np.exp(sigma * 0.9 * u[0] ** 2), spec.tick), top)
     low = np.minimum(_to_tick(bottom * np.exp(-sigma * 0.9 * u[1] ** 2), spec.tick), bottom)
 
-    # Volume: busier in the US/EU overlap and on weekdays, and on big moves.
-    hour = (opens % DAY_MS) / 3_600_000
-    weekday = ((opens - WEEK_OFFSET_MS) % WEEK_MS) // DAY_MS
-    intraday = 1.0 + 0.45 * np.sin(2 * np.pi * (hour - 9.0) / 24.0)
-    weekly = np.where(weekday >= 5, 0.7, 1.05)
-    move = np.abs(np.log(c / o)) / np.maximum(sigma, 1e-12)
-    minutes = NOMINAL_MS[interval] / 60_000 * done
-    raw_volume = (
-        spec.volume_per_min * minutes * intraday * weekly * np.exp(0.8 * (u[2] - 0.5))
-    ) * (1.0 + 0.35 * np.minimum(move, 6.0))
-    volume = np.round(raw_volume / spec.step) * spec.step
+    volume = _volume(spec, interval, opens, o, c, sigma, done, u[2])
     vwap = (o + h + low + c) / 4.0
     quote_volume = np.round(volume * vwap, spec.quote_places)
     per_trade = spec.trade_quote * np.exp(0.6 * (u[3] - 0.5))

@@ -75,6 +75,40 @@ def _decimals(value: float) -> str:
     return f"{value:.8f}"
 
 
+def _filters(spec: SymbolSpec) -> list[dict[str, object]]:
+    return [
+        {
+            "filterType": "PRICE_FILTER",
+            "minPrice": _decimals(spec.tick),
+            "maxPrice": _decimals(1_000_000.0 if spec.tick >= 0.01 else 1_000.0),
+            "tickSize": _decimals(spec.tick),
+        },
+        {
+            "filterType": "LOT_SIZE",
+            "minQty": _decimals(spec.step),
+            "maxQty": "9000.00000000",
+            "stepSize": _decimals(spec.step),
+        },
+        {"filterType": "ICEBERG_PARTS", "limit": 10},
+        {
+            "filterType": "MARKET_LOT_SIZE",
+            "minQty": "0.00000000",
+            "maxQty": "100.00000000",
+            "stepSize": "0.00000000",
+        },
+        {
+            "filterType": "NOTIONAL",
+            "minNotional": "5.00000000" if spec.quote == "USDT" else "0.00010000",
+            "applyMinToMarket": True,
+            "maxNotional": "9000000.00000000",
+            "applyMaxToMarket": False,
+            "avgPriceMins": 5,
+        },
+        {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
+        {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
+    ]
+
+
 def symbol_info(spec: SymbolSpec) -> dict[str, object]:
     """The ``exchangeInfo`` entry of one symbol, with the fields clients read (ccxt parses most)."""
     return {
@@ -97,37 +131,7 @@ def symbol_info(spec: SymbolSpec) -> dict[str, object]:
         "amendAllowed": True,
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": spec.status == TRADING,
-        "filters": [
-            {
-                "filterType": "PRICE_FILTER",
-                "minPrice": _decimals(spec.tick),
-                "maxPrice": _decimals(1_000_000.0 if spec.tick >= 0.01 else 1_000.0),
-                "tickSize": _decimals(spec.tick),
-            },
-            {
-                "filterType": "LOT_SIZE",
-                "minQty": _decimals(spec.step),
-                "maxQty": "9000.00000000",
-                "stepSize": _decimals(spec.step),
-            },
-            {"filterType": "ICEBERG_PARTS", "limit": 10},
-            {
-                "filterType": "MARKET_LOT_SIZE",
-                "minQty": "0.00000000",
-                "maxQty": "100.00000000",
-                "stepSize": "0.00000000",
-            },
-            {
-                "filterType": "NOTIONAL",
-                "minNotional": "5.00000000" if spec.quote == "USDT" else "0.00010000",
-                "applyMinToMarket": True,
-                "maxNotional": "9000000.00000000",
-                "applyMaxToMarket": False,
-                "avgPriceMins": 5,
-            },
-            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
-            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
-        ],
+        "filters": _filters(spec),
         "permissions": [],
         "permissionSets": [["SPOT", "MARGIN"]],
         "defaultSelfTradePreventionMode": "EXPIRE_MAKER",

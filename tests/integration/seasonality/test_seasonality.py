@@ -1,9 +1,10 @@
-"""Seasonality end to end: POST /api/seasonality/analyze -> a real worker process -> MongoDB ->
+"""Seasonality end to end: POST /api/seasonality/analyze -> a real worker process -> the store ->
 GET the document and the heatmap PNG; and every way a request is refused before enqueueing."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import numpy as np
@@ -11,8 +12,7 @@ import pandas as pd
 import pytest
 from rq import Queue
 
-from cl3_common.store import CandleStore, SeasonalityStore
-from cl3_common.store.candles import kline_to_doc, ms_to_dt
+from cl3_common.store import SeriesKey, Stores, kline_to_row
 from cl3_common.tasks.contracts import QUEUE_ANALYTICS
 from cl3_sandbox.exchange import expected_klines
 from cl3_worker.analytics import AnalysisParams, analyze
@@ -23,11 +23,12 @@ N_CANDLES = 4_000  # ~5.5 months of 1h: the sandbox's intraday cycle is clearly 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def store_klines(db: Any, symbol: str, interval: str, n: int, step: int = HOUR) -> list[list]:
+def store_klines(
+    stores: Stores, symbol: str, interval: str, n: int, step: int = HOUR
+) -> list[list]:
     rows = expected_klines(symbol, interval, START, START + n * step - 1, now_ms=START + 10**12)
-    store = CandleStore(db)
-    store.ensure_indexes()
-    assert store.insert(kline_to_doc(symbol, interval, r) for r in rows) == n
+    key = SeriesKey(symbol, interval)
+    assert stores.candles.insert(key, [kline_to_row(r) for r in rows]) == n
     return rows
 
 
@@ -50,10 +51,10 @@ def strict_json(raw: bytes | str) -> Any:
 
 
 def test_analysis_runs_in_a_worker_and_is_served(
-    api, auth_headers, mongo_db, redis_client, run_worker_burst
+    api, auth_headers, stores, settings, redis_client, run_worker_burst
 ):
-    rows = store_klines(mongo_db, "BTCUSDT", "1h", N_CANDLES)
-    short = store_klines(mongo_db, "ETHUSDT", "1h", 60)
+    rows = store_klines(stores, "BTCUSDT", "1h", N_CANDLES)
+    short = store_klines(stores, "ETHUSDT", "1h", 60)
     headers = auth_headers()
 
     accepted = post(api, headers, {"symbol": "btcusdt", "interval": "1h"})
@@ -68,9 +69,12 @@ def test_analysis_runs_in_a_worker_and_is_served(
     eth = post(api, headers, {"symbol": "ETHUSDT", "interval": "1h"})
     assert eth.status_code == 202, eth.body
     eth_id = json.loads(eth.body)["task_id"]
-    mongo_db["candles"].delete_many(
-        {"symbol": "ETHUSDT", "open_time": {"$gte": ms_to_dt(short[10][0])}}
-    )
+    with sqlite3.connect(settings.SQLITE_PATH) as raw:  # candles gone behind the API's back
+        raw.execute(
+            "DELETE FROM candles WHERE open_time >= ? AND series_id = (SELECT id FROM "
+            "candle_series WHERE symbol = 'ETHUSDT')",
+            (short[10][0],),
+        )
     assert Queue(QUEUE_ANALYTICS, connection=redis_client).count == 2
 
     done = run_worker_burst(QUEUE_ANALYTICS)
@@ -82,7 +86,7 @@ def test_analysis_runs_in_a_worker_and_is_served(
     assert progress["pages_done"] == progress["pages_total"] == 4  # read, compute, render, store
 
     # The stored document: valid JSON (no NaN/inf), the shape of SPEC 6, the sandbox's cycles.
-    stored = SeasonalityStore(mongo_db).get("BTCUSDT", "1h")
+    stored = stores.analyses.get(SeriesKey("BTCUSDT", "1h"))
     assert stored is not None
     json.dumps(stored, allow_nan=False)
     assert stored["candles"] == N_CANDLES and stored["returns"] == N_CANDLES - 1
@@ -131,7 +135,7 @@ def test_analysis_runs_in_a_worker_and_is_served(
     assert png.status_code == 200
     assert png.headers["Content-Type"] == "image/png"
     assert png.body.startswith(PNG_SIGNATURE) and len(png.body) > 5_000
-    assert png.body == SeasonalityStore(mongo_db).get_heatmap("BTCUSDT", "1h")
+    assert png.body == stores.analyses.heatmap(SeriesKey("BTCUSDT", "1h"))
     # What curl and browsers send works too; no Accept at all gets the documented error shape.
     browser = {**auth_headers(tier="free"), "Accept": "text/html,image/webp,*/*;q=0.8"}
     anything = api.http.get("/api/seasonality/BTCUSDT/1h/heatmap.png", headers=browser)
@@ -142,14 +146,14 @@ def test_analysis_runs_in_a_worker_and_is_served(
     eth_progress = strict_json(api.http.get(f"/api/task/{eth_id}/progress", headers=headers).body)
     assert eth_progress["status"] == "failed"
     assert eth_progress["error"]["code"] == "insufficient_data"
-    assert SeasonalityStore(mongo_db).get("ETHUSDT", "1h") is None
+    assert stores.analyses.get(SeriesKey("ETHUSDT", "1h")) is None
     assert Queue(QUEUE_ANALYTICS, connection=redis_client).failed_job_registry.count == 0
 
 
 @pytest.fixture
-def few(mongo_db) -> list[list]:
+def few(stores) -> list[list]:
     """slow + 2 = 52 candles with the default params: just enough."""
-    return store_klines(mongo_db, "BTCUSDT", "1h", 52)
+    return store_klines(stores, "BTCUSDT", "1h", 52)
 
 
 def test_free_tier_is_refused_before_anything_is_enqueued(api, auth_headers, redis_client, few):
@@ -212,8 +216,8 @@ def test_body_must_be_a_json_object(api, auth_headers):
     assert error_of(response)["code"] == "invalid_request"
 
 
-def test_fewer_than_slow_plus_two_candles_is_422(api, auth_headers, mongo_db, redis_client):
-    store_klines(mongo_db, "BTCUSDT", "1h", 51)
+def test_fewer_than_slow_plus_two_candles_is_422(api, auth_headers, stores, redis_client):
+    store_klines(stores, "BTCUSDT", "1h", 51)
     queue = Queue(QUEUE_ANALYTICS, connection=redis_client)
     response = post(api, auth_headers(), {"symbol": "BTCUSDT", "interval": "1h"})
     assert response.status_code == 422, response.body
@@ -284,55 +288,19 @@ def test_everything_needs_a_token(api, redis_client):
     assert Queue(QUEUE_ANALYTICS, connection=redis_client).count == 0
 
 
-def test_stored_png_and_document_are_replaced_together(mongo_db):
-    store = SeasonalityStore(mongo_db)
-    assert store.get("BTCUSDT", "1h") is None and store.get_heatmap("BTCUSDT", "1h") is None
-    store.save({"symbol": "BTCUSDT", "interval": "1h", "candles": 1}, PNG_SIGNATURE + b"one")
-    store.save({"symbol": "BTCUSDT", "interval": "1h", "candles": 2}, PNG_SIGNATURE + b"two")
-    assert store.get("BTCUSDT", "1h") == {"symbol": "BTCUSDT", "interval": "1h", "candles": 2}
-    assert store.get_heatmap("BTCUSDT", "1h") == PNG_SIGNATURE + b"two"
-    assert mongo_db["seasonality"].count_documents({}) == 1
-    assert mongo_db["seasonality"].find_one({}, {"_id": 1})["_id"] == "BTCUSDT_1h"
-
-
-def test_reader_decodes_any_layout_in_order(mongo_db):
-    from cl3_worker.series_reader import decode_batch, read_series
-
-    rows = store_klines(mongo_db, "BTCUSDT", "1h", 300)
-    store_klines(mongo_db, "ETHUSDT", "1h", 50)  # another series in the same collection
-    # Inserted out of order, with an integer close and the fields in another order: the
-    # fast path does not apply to these and the generic decoder takes over.
-    extra = [
-        {"_id": f"BTCUSDT_1h_{t}", "close": 7, "symbol": "BTCUSDT", "interval": "1h",
-         "open_time": ms_to_dt(t)}
-        for t in (START - HOUR, START - 3 * HOUR, START - 2 * HOUR)
-    ]  # fmt: skip
-    CandleStore(mongo_db).insert(extra)
-    series = read_series(mongo_db, "BTCUSDT", "1h", batch_size=64)
-    times = [START - 3 * HOUR, START - 2 * HOUR, START - HOUR] + [r[0] for r in rows]
-    assert series.open_time.tolist() == times
-    assert series.close.tolist() == [7.0, 7.0, 7.0] + [float(r[4]) for r in rows]
-    assert series.open_time.dtype == np.int64 and series.close.dtype == np.float64
-    ranged = read_series(mongo_db, "BTCUSDT", "1h", START + 10 * HOUR, START + 20 * HOUR)
-    assert ranged.open_time.tolist() == [r[0] for r in rows[10:20]]
-    assert len(read_series(mongo_db, "BTCUSDT", "4h")) == 0
-    empty = decode_batch(b"")
-    assert empty[0].size == empty[1].size == 0
-
-
-def test_cli_prints_tables_saves_the_png_and_stores(mongo_db, env, monkeypatch, tmp_path, capsys):
+def test_cli_prints_tables_saves_the_png_and_stores(stores, env, monkeypatch, tmp_path, capsys):
     from cl3_cli.main import main
 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    store_klines(mongo_db, "BTCUSDT", "1h", 1_000)
+    store_klines(stores, "BTCUSDT", "1h", 1_000)
     out = tmp_path / "heat.png"
     assert main(["seasonality", "BTCUSDT", "1h", "--out", str(out), "--start", str(START)]) == 0
     printed = capsys.readouterr().out
     assert "patterns (Benjamini-Hochberg" in printed and "backtests" in printed
     assert "SMA crossover 20/50" in printed and "mean reversion" in printed
     assert out.read_bytes().startswith(PNG_SIGNATURE)
-    assert SeasonalityStore(mongo_db).get("BTCUSDT", "1h")["candles"] == 1_000
+    assert stores.analyses.get(SeriesKey("BTCUSDT", "1h"))["candles"] == 1_000
     assert main(["seasonality", "ETHUSDT", "1h", "--out", str(out), "--no-store"]) == 1
     assert main(["seasonality", "BTCUSDT", "1h", "--params", '{"fast": 60}']) == 2
     assert "insufficient data" in capsys.readouterr().out

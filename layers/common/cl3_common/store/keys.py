@@ -75,6 +75,15 @@ class SeriesKey:
                 "interval": self.interval}  # fmt: skip
 
     @classmethod
+    def from_series_id(cls, series_id: str) -> SeriesKey:
+        """The inverse of `series_id`."""
+        market, kind = DEFAULT_MARKET, DEFAULT_KIND
+        if ":" in series_id:
+            market, kind, series_id = series_id.split(":", 2)
+        symbol, interval = series_id.rsplit("_", 1)
+        return cls(symbol, interval, market, kind)
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> SeriesKey:
         return cls(
             symbol=str(data["symbol"]),

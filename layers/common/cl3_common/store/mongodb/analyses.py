@@ -47,6 +47,11 @@ class MongoAnalysisStore:
             return None
         return bytes(doc[PNG_FIELD])
 
+    def series_keys(self) -> list[SeriesKey]:
+        with translated():
+            ids = [d["_id"] for d in self._col.find({}, {"_id": 1})]
+        return sorted(SeriesKey.from_series_id(i) for i in ids)
+
 
 def heatmap_to_storable(matrix: list[list[Any]] | None) -> list[dict[str, Any]] | None:
     if matrix is None:

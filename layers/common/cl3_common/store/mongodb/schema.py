@@ -4,7 +4,7 @@ Version 1 (from the first, spot-only layout): every candle gets `market`/`kind` 
 (`spot`/`trade` where missing; ids are unchanged), the compound index becomes
 (market, kind, symbol, interval, open_time), and `candle_series` (per-series bounds and
 counts kept by the writers) is built once from what is stored. Every step is idempotent, so
-two processes starting together may both run it safely.
+two processes starting together may both run it safely. Version 2 indexes the fetch ledger.
 """
 
 from __future__ import annotations
@@ -14,30 +14,36 @@ from pymongo.database import Database
 
 from cl3_common.store.mongodb.client import translated
 
-SCHEMA_VERSION = 1
 CANDLE_INDEX = "series_open_time"
 SERIES_FIELDS = ("market", "kind", "symbol", "interval")
 
 
 def migrate(db: Database) -> int:
+    """Applies the missing versions in order; returns the version the database was at."""
     with translated():
         meta = db["meta"].find_one({"_id": "schema"})
         found = int(meta["version"]) if meta else 0
-        if found >= SCHEMA_VERSION:
-            return found
-        candles = db["candles"]
-        candles.create_index(
-            [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)],
-            name=CANDLE_INDEX,
-        )
-        candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
-        candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
-        if "symbol_interval_open_time" in candles.index_information():
-            candles.drop_index("symbol_interval_open_time")
-        _rebuild_series_bounds(db)
-        db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
-        db["meta"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
+        for version, step in enumerate(_STEPS[found:], start=found + 1):
+            step(db)
+            db["meta"].update_one({"_id": "schema"}, {"$set": {"version": version}}, upsert=True)
     return found
+
+
+def _v1_markets_and_bounds(db: Database) -> None:
+    candles = db["candles"]
+    candles.create_index(
+        [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)], name=CANDLE_INDEX
+    )
+    candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
+    candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
+    if "symbol_interval_open_time" in candles.index_information():
+        candles.drop_index("symbol_interval_open_time")
+    _rebuild_series_bounds(db)
+    db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+
+
+def _v2_fetch_ledger(db: Database) -> None:
+    db["fetch_ledger"].create_index([("series", ASCENDING), ("start", ASCENDING)])
 
 
 def _rebuild_series_bounds(db: Database) -> None:
@@ -64,3 +70,7 @@ def _rebuild_series_bounds(db: Database) -> None:
              "count": candles.count_documents(query)},
             upsert=True,
         )  # fmt: skip
+
+
+_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger)
+SCHEMA_VERSION = len(_STEPS)

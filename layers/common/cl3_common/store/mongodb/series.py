@@ -15,8 +15,10 @@ class MongoTrackedSeriesStore:
         self._col = db["series"]
         self._clock_ms = clock_ms
 
-    def track(self, key: SeriesKey, *, first_ms: int | None = None) -> None:
-        now = self._clock_ms()
+    def track(
+        self, key: SeriesKey, *, first_ms: int | None = None, at_ms: int | None = None
+    ) -> None:
+        now = self._clock_ms() if at_ms is None else at_ms
         with translated():
             self._col.update_one(
                 {"_id": key.series_id},

@@ -27,12 +27,13 @@ class MongoTaskStore:
     def get(self, task_id: str) -> dict[str, Any] | None:
         with translated():
             doc = self._col.find_one({"_id": task_id})
-        if doc is None:
-            return None
-        doc["task_id"] = doc.pop("_id")
-        for name in ("result", "error", "started_at", "ended_at"):
-            doc.setdefault(name, None)
-        return doc
+        return None if doc is None else _decode(doc)
+
+    def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        query = {"_id": {"$gt": after}} if after else {}
+        with translated():
+            docs = list(self._col.find(query).sort("_id", 1).limit(limit))
+        return [_decode(d) for d in docs]
 
     def update(self, task_id: str, **fields: Any) -> None:
         unknown = set(fields) - set(_UPDATABLE)
@@ -45,3 +46,10 @@ class MongoTaskStore:
     def delete(self, task_id: str) -> None:
         with translated():
             self._col.delete_one({"_id": task_id})
+
+
+def _decode(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["task_id"] = doc.pop("_id")
+    for name in ("result", "error", "started_at", "ended_at"):
+        doc.setdefault(name, None)
+    return doc

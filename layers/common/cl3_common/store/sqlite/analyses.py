@@ -43,3 +43,8 @@ class SqliteAnalysisStore:
             row = conn.execute(f"SELECT heatmap_png FROM analyses WHERE {_WHERE}",
                                _params(key)).fetchone()  # fmt: skip
         return bytes(row[0]) if row and row[0] is not None else None
+
+    def series_keys(self) -> list[SeriesKey]:
+        with self._db.read() as conn:
+            rows = conn.execute("SELECT symbol, interval, market, kind FROM analyses").fetchall()
+        return sorted(SeriesKey(*row) for row in rows)

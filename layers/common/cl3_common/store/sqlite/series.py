@@ -13,8 +13,10 @@ class SqliteTrackedSeriesStore:
         self._db = db
         self._clock_ms = clock_ms
 
-    def track(self, key: SeriesKey, *, first_ms: int | None = None) -> None:
-        now = self._clock_ms()
+    def track(
+        self, key: SeriesKey, *, first_ms: int | None = None, at_ms: int | None = None
+    ) -> None:
+        now = self._clock_ms() if at_ms is None else at_ms
         first = now if first_ms is None else first_ms
         with self._db.write() as conn:
             conn.execute(

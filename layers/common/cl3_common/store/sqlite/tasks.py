@@ -32,12 +32,16 @@ class SqliteTaskStore:
             row = conn.execute(
                 f"SELECT {', '.join(_FIELDS)} FROM tasks WHERE task_id = ?", (task_id,)
             ).fetchone()
-        if row is None:
-            return None
-        doc = dict(zip(_FIELDS, row, strict=True))
-        for name in _JSON_FIELDS:
-            doc[name] = json.loads(doc[name]) if doc[name] is not None else None
-        return doc
+        return None if row is None else _decode(row)
+
+    def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(_FIELDS)} FROM tasks WHERE task_id > ? "
+                "ORDER BY task_id LIMIT ?",
+                (after or "", limit),
+            ).fetchall()
+        return [_decode(row) for row in rows]
 
     def update(self, task_id: str, **fields: Any) -> None:
         unknown = set(fields) - set(_UPDATABLE)
@@ -56,3 +60,10 @@ class SqliteTaskStore:
     def delete(self, task_id: str) -> None:
         with self._db.write() as conn:
             conn.execute("DELETE FROM tasks WHERE task_id = ?", (task_id,))
+
+
+def _decode(row: tuple[Any, ...]) -> dict[str, Any]:
+    doc = dict(zip(_FIELDS, row, strict=True))
+    for name in _JSON_FIELDS:
+        doc[name] = json.loads(doc[name]) if doc[name] is not None else None
+    return doc

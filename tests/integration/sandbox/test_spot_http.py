@@ -1,16 +1,14 @@
-"""The sandbox exchange over real HTTP on 127.0.0.1, as Binance clients see it."""
+"""The sandbox exchange's spot API over real HTTP on 127.0.0.1, as Binance clients see it.
+
+The spot archive is tested in test_spot_archive_http.py, futures in test_futures_*.py.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import itertools
-import statistics
 import subprocess
 import sys
 import time
-import zipfile
-import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -228,126 +226,6 @@ def test_errors_have_binance_bodies(http, ex, params, code, msg):
     assert "X-MBX-USED-WEIGHT-1M" in r.headers  # rejected requests still cost weight
 
 
-# ----- request weight, 429 and 418 -----
-
-
-def test_weight_header_counts_two_per_klines_call(http, ex):
-    used = [int(klines(http, ex, limit=1).headers["X-MBX-USED-WEIGHT-1M"]) for _ in range(3)]
-    assert used == [2, 4, 6]
-    r = http.get(f"{ex.url}/api/v3/ping")
-    assert r.headers["X-MBX-USED-WEIGHT"] == r.headers["X-MBX-USED-WEIGHT-1M"] == "7"
-    assert http.get(f"{ex.url}/api/v3/exchangeInfo").headers["X-MBX-USED-WEIGHT-1M"] == "27"
-
-
-def test_429_with_retry_after_then_418_ban(http):
-    clock = Clock(1_700_000_000.5)  # 1.5 s before the end of a 2 s window
-    config = SandboxConfig(weight_limit=10, window_s=2, ban_s=30, ban_after_violations=3,
-                           clock=clock)  # fmt: skip
-    with SandboxExchange(config) as ex:
-        statuses = [klines(http, ex, limit=1).status_code for _ in range(5)]
-        assert statuses == [200] * 5
-        over = klines(http, ex, limit=1)
-        assert over.status_code == 429 and over.headers["Retry-After"] == "2"
-        assert over.json() == {
-            "code": -1003,
-            "msg": (
-                "Too much request weight used; current limit is 10 request weight per 2 SECOND. "
-                "Please use WebSocket Streams for live updates to avoid polling the API."
-            ),
-        }
-        assert [klines(http, ex, limit=1).status_code for _ in range(3)] == [429] * 3
-        banned = klines(http, ex, limit=1)
-        assert banned.status_code == 418 and banned.headers["Retry-After"] == "30"
-        until = int((clock.now + 30) * 1000)
-        assert banned.json()["msg"] == (
-            f"Way too much request weight used; IP banned until {until}. "
-            "Please use WebSocket Streams for live updates to avoid bans."
-        )
-        clock.now += 10
-        r = http.get(f"{ex.url}/api/v3/ping")  # every request during the ban, even weight 1
-        assert r.status_code == 418 and r.headers["Retry-After"] == "20"
-        clock.now += 21
-        assert klines(http, ex, limit=1).status_code == 200
-        stats = ex.stats()
-        assert (stats["responses_429"], stats["responses_418"]) == (4, 2)
-
-
-def test_a_client_that_waits_retry_after_is_not_banned(http):
-    clock = Clock(1_700_000_000.0)
-    with SandboxExchange(SandboxConfig(weight_limit=4, window_s=2, clock=clock)) as ex:
-        for _ in range(5):
-            codes = [klines(http, ex, limit=1).status_code for _ in range(3)]
-            assert codes == [200, 200, 429]
-            clock.now += 2  # honours Retry-After
-        ex.reset_limits()
-
-
-# ----- fault injection -----
-
-
-def test_injected_faults_are_served_in_order_then_normal(http, ex):
-    ex.inject(503, count=2)
-    ex.inject(429, retry_after=1)
-    ex.inject(418, retry_after=2)
-    first, second = klines(http, ex, limit=1), klines(http, ex, limit=1)
-    assert first.status_code == second.status_code == 503
-    assert first.headers["Content-Type"].startswith("text/html")
-    assert http.get(f"{ex.url}/api/v3/ping").status_code == 200  # other paths unaffected
-    too_many = klines(http, ex, limit=1)
-    assert too_many.status_code == 429 and too_many.headers["Retry-After"] == "1"
-    assert too_many.json()["code"] == -1003
-    teapot = klines(http, ex, limit=1)
-    assert teapot.status_code == 418 and teapot.headers["Retry-After"] == "2"
-    assert "IP banned until" in teapot.json()["msg"]
-    assert klines(http, ex, limit=1).status_code == 200
-
-
-def test_injected_drop_and_delay(http, ex):
-    ex.inject(0)
-    with pytest.raises(requests.ConnectionError):
-        klines(http, ex, limit=1)
-    ex.inject(200, delay_ms=1500, path="/api/v3/time", body=b'{"serverTime":1}')
-    with pytest.raises(requests.Timeout):
-        http.get(f"{ex.url}/api/v3/time", timeout=0.3)
-    assert klines(http, ex, limit=1).status_code == 200
-
-
-def test_fail_every_nth_klines_call(http):
-    with SandboxExchange(SandboxConfig(fail_every=3, fail_status=500)) as ex:
-        codes = [klines(http, ex, startTime=JAN_2024, limit=1).status_code for _ in range(6)]
-        assert codes == [200, 200, 500, 200, 200, 500]
-        assert ex.stats()["responses_5xx"] == 2
-
-
-# ----- transport -----
-
-
-def test_keep_alive_answers_without_nagle_stalls(http, ex):
-    http.get(f"{ex.url}/api/v3/ping")
-    times = []
-    for _ in range(30):
-        start = time.perf_counter()
-        assert http.get(f"{ex.url}/api/v3/time").status_code == 200
-        times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.02  # a delayed-ACK stall is ~40 ms
-
-
-def test_latency_is_added(http):
-    with SandboxExchange(SandboxConfig(latency_ms=60)) as ex:
-        start = time.perf_counter()
-        http.get(f"{ex.url}/api/v3/ping")
-        assert time.perf_counter() - start >= 0.06
-
-
-def test_stop_closes_kept_alive_connections(http):
-    ex = SandboxExchange().start()
-    url = ex.url
-    assert http.get(f"{url}/api/v3/ping").status_code == 200
-    ex.stop()
-    with pytest.raises(requests.ConnectionError):
-        http.get(f"{url}/api/v3/ping", timeout=2)
-
-
 def test_stats_count_requests_by_path():
     with SandboxExchange() as ex, requests.Session() as http:
         klines(http, ex, limit=1)
@@ -356,88 +234,6 @@ def test_stats_count_requests_by_path():
         assert stats["requests"] == 2 and stats["klines_requests"] == 1
         assert stats["weight_used_total"] == 22
         assert stats["by_path"] == {"/api/v3/klines": 1, "/api/v3/exchangeInfo": 1}
-
-
-# ----- data.binance.vision archive -----
-
-
-def _archive(http, ex, path):
-    return http.get(f"{ex.url}/data/spot/{path}", timeout=30)
-
-
-def _csv_rows(zip_bytes: bytes, name: str) -> list[list[str]]:
-    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
-        assert zf.namelist() == [name]
-        return [line.split(",") for line in zf.read(name).decode().splitlines()]
-
-
-def _as_rest(row: list[str], micros: bool) -> list:
-    scale = 1000 if micros else 1
-    return [int(row[0]) // scale, *row[1:6], int(row[6]) // scale, row[7], int(row[8]), *row[9:]]
-
-
-def test_monthly_archive_equals_rest_and_checksum_matches(http, ex):
-    before = ex.stats()["archive_downloads"]
-    name = "BTCUSDT-1h-2023-03"
-    r = _archive(http, ex, f"monthly/klines/BTCUSDT/1h/{name}.zip")
-    assert r.status_code == 200
-    checksum = _archive(http, ex, f"monthly/klines/BTCUSDT/1h/{name}.zip.CHECKSUM").text
-    assert checksum == f"{hashlib.sha256(r.content).hexdigest()}  {name}.zip\n"
-    rows = _csv_rows(r.content, f"{name}.csv")
-    start, end = 1_677_628_800_000, 1_680_307_200_000  # March 2023
-    expected = expected_klines("BTCUSDT", "1h", start, end - 1, int(NOW_S * 1000))
-    assert [_as_rest(row, micros=False) for row in rows] == expected
-    assert len(rows) == 31 * 24 - 1  # the 13:00 candle of 2023-03-24 opens inside the gap
-    assert ex.stats()["archive_downloads"] == before + 1
-    assert "X-MBX-USED-WEIGHT-1M" not in r.headers  # the archive costs no API weight
-
-
-def test_2025_archives_are_in_microseconds(http, ex):
-    name = "ETHUSDT-1m-2025-02-03"
-    r = _archive(http, ex, f"daily/klines/ETHUSDT/1m/{name}.zip")
-    rows = _csv_rows(r.content, f"{name}.csv")
-    assert len(rows) == 1440 and int(rows[0][0]) == (FEB_2025 + 2 * DAY) * 1000
-    assert int(rows[0][6]) == (FEB_2025 + 2 * DAY + MIN) * 1000 - 1  # ...59999999
-    day = FEB_2025 + 2 * DAY
-    expected = expected_klines("ETHUSDT", "1m", day, day + DAY - 1, int(NOW_S * 1000))
-    assert [_as_rest(row, micros=True) for row in rows] == expected
-    monthly = _archive(http, ex, "monthly/klines/ETHUSDT/1mo/ETHUSDT-1mo-2025-01.zip")
-    (row,) = _csv_rows(monthly.content, "ETHUSDT-1mo-2025-01.csv")
-    assert int(row[0]) == 1_735_689_600_000_000
-
-
-@pytest.mark.parametrize("path", [
-    "monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2025-03.zip",  # the current month is incomplete
-    "daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-03-15.zip",  # today
-    "daily/klines/BTCUSDT/1m/BTCUSDT-1m-2017-08-16.zip",  # before the listing
-    "monthly/klines/BTCUSDT/1M/BTCUSDT-1M-2024-01.zip",  # Binance's directory is 1mo
-    "monthly/klines/NOPE/1m/NOPE-1m-2024-01.zip",
-    "monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-13.zip",
-    "daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01.zip",
-])  # fmt: skip
-def test_missing_archives_are_404(http, ex, path):
-    r = _archive(http, ex, path)
-    assert r.status_code == 404 and b"NoSuchKey" in r.content
-
-
-def test_corrupted_archives_fail_their_checksum(http, clock):
-    name = "SOLUSDT-1d-2024-02.zip"
-    config = SandboxConfig(clock=clock, corrupt_archives=frozenset({name}))
-    with SandboxExchange(config) as ex:
-        path = f"monthly/klines/SOLUSDT/1d/{name}"
-        bad = _archive(http, ex, path).content
-        digest = _archive(http, ex, path + ".CHECKSUM").text.split()[0]
-        assert hashlib.sha256(bad).hexdigest() != digest
-        ex.corrupt_archive(name, False)
-        good = _archive(http, ex, path).content
-        assert hashlib.sha256(good).hexdigest() == digest
-        ex.corrupt_archive(name)
-        # A flipped run of bytes breaks the deflate stream or, failing that, the CRC.
-        with (
-            pytest.raises((zipfile.BadZipFile, zlib.error)),
-            zipfile.ZipFile(io.BytesIO(bad)) as zf,
-        ):
-            zf.read(zf.namelist()[0])
 
 
 def test_command_line_runner_serves_until_stopped():

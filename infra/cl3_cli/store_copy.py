@@ -1,0 +1,116 @@
+"""`cl3 store copy --from URL --to URL`: everything in one store, copied into another.
+
+For users who outgrow one machine (sqlite:///... to mongodb://...), or the way back. Candles
+are copied series by series in ascending chunks; every write is duplicate-safe, so an
+interrupted copy is simply run again: a series whose target already holds all of it is
+skipped, a partly copied one continues from the target's newest candle. At the end every
+series' count in the target (over the source's range) is compared with the source's count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cl3_common.store import SeriesBounds, SeriesKey, Stores
+
+CHUNK = 50_000
+FAR_FUTURE_MS = 2**62
+
+
+@dataclass
+class CopyReport:
+    series: int = 0
+    candles_copied: int = 0
+    series_skipped: int = 0
+    tasks: int = 0
+    analyses: int = 0
+    tracked: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+
+def key_of(bounds: SeriesBounds) -> SeriesKey:
+    return SeriesKey(bounds.symbol, bounds.interval, bounds.market, bounds.kind)
+
+
+def resume_from(source: SeriesBounds, target: SeriesBounds | None) -> int | None:
+    """Where to start copying a series; None when the target already holds all of it."""
+    if target is None or target.first_open_time > source.first_open_time:
+        return source.first_open_time
+    if target.last_open_time >= source.last_open_time and target.count >= source.count:
+        return None
+    return target.last_open_time  # ascending chunks: everything before it is there
+
+
+def copy_series(
+    source: Stores, target: Stores, bounds: SeriesBounds, start: int,
+    advance: Callable[[int], None],
+) -> int:  # fmt: skip
+    key, cursor, written = key_of(bounds), start, 0
+    while True:
+        rows = source.candles.read(key, cursor, FAR_FUTURE_MS, CHUNK)
+        if not rows:
+            return written
+        written += target.candles.insert(key, rows)
+        advance(len(rows))
+        if len(rows) < CHUNK:
+            return written
+        cursor = rows[-1][0] + 1
+
+
+def copy_small_stores(source: Stores, target: Stores, report: CopyReport) -> None:
+    after: str | None = None
+    while page := source.tasks.page(after=after, limit=1000):
+        for task in page:
+            if target.tasks.get(task["task_id"]) is None:
+                target.tasks.create(task["task_id"], owner=task["owner"],
+                                    task_type=task["type"], params=task["params"])  # fmt: skip
+            target.tasks.update(task["task_id"], status=task["status"], result=task["result"],
+                                error=task["error"], started_at=task["started_at"],
+                                ended_at=task["ended_at"])  # fmt: skip
+            report.tasks += 1
+        after = page[-1]["task_id"]
+    for key in source.series.all():
+        target.series.track(key)
+        report.tracked += 1
+    for key in source.analyses.series_keys():
+        doc = source.analyses.get(key)
+        if doc is not None:
+            target.analyses.save(key, doc, source.analyses.heatmap(key))
+            report.analyses += 1
+
+
+def verify(source: Stores, target: Stores, report: CopyReport) -> None:
+    for bounds in source.candles.list_series():
+        key = key_of(bounds)
+        got = target.candles.count(key, bounds.first_open_time, bounds.last_open_time + 1)
+        if got != bounds.count:
+            report.mismatches.append(f"{key.label()}: source {bounds.count}, target {got}")
+
+
+def copy_stores(source: Stores, target: Stores, console: Console | None = None) -> CopyReport:
+    console = console or Console()
+    report = CopyReport()
+    all_series = source.candles.list_series()
+    total = sum(b.count for b in all_series)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console) as bar:
+        row = bar.add_task("candles", total=total)
+        for bounds in all_series:
+            report.series += 1
+            start = resume_from(bounds, target.candles.bounds(key_of(bounds)))
+            if start is None:
+                report.series_skipped += 1
+                bar.advance(row, bounds.count)
+                continue
+            bar.update(row, description=key_of(bounds).label())
+            report.candles_copied += copy_series(source, target, bounds, start,
+                                                 lambda n: bar.advance(row, n))  # fmt: skip
+        bar.update(row, description="candles", completed=total)
+    copy_small_stores(source, target, report)
+    verify(source, target, report)
+    return report

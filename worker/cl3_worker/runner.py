@@ -45,12 +45,18 @@ Work = Callable[..., dict[str, Any]]
 @dataclass
 class Patience:
     """How long an outage may last: from the first failed attempt since the task last made
-    progress (tenacity's `after` and `stop` hooks)."""
+    progress, i.e. raised its percentage (tenacity's `after` and `stop` hooks)."""
 
     budget_s: float
     clock: Callable[[], float]
     since: float | None = None
     progressed: bool = False
+    best_percent: int = -1
+
+    def reported(self, percent: int) -> None:
+        if percent > self.best_percent:
+            self.best_percent = percent
+            self.progressed = True
 
     def attempt_failed(self, state: RetryCallState) -> None:
         if self.since is None or self.progressed:
@@ -75,8 +81,7 @@ class RunningTask:
     def report(self, percent: int, **counters: Any) -> None:
         """Progress after a page or stage (`pages_done`, `pages_total`, `candles_written`,
         `candles_per_s`, `eta_s`, `stage`); the percentage never goes down."""
-        self.ctx.recorder.report(self.task_id, percent, **counters)
-        self.patience.progressed = True
+        self.patience.reported(self.ctx.recorder.report(self.task_id, percent, **counters))
 
     def warn(self, message: str) -> None:
         """Something the caller should know that did not fail the task (the result's

@@ -42,7 +42,8 @@ def open_stores(
 ) -> Stores:
     """`request_path`: an API process, where a stalled server must fail fast (a 503 in about
     2 s, cl3_common.timeouts) rather than hold the request; workers wait longer for big writes."""
-    wait_ms = int(REQUEST_READ_S * 1000)
+    # pymongo re-checks a server every 500 ms while selecting one: 1.5 s gives up by ~2 s.
+    wait_ms = int(REQUEST_READ_S * 1000) - 500
     if settings.STORE_BACKEND == "sqlite":
         return open_sqlite(settings.SQLITE_PATH, clock_ms=clock_ms,
                            busy_timeout_s=REQUEST_READ_S if request_path else 30.0)  # fmt: skip
@@ -50,7 +51,7 @@ def open_stores(
     return open_mongodb(
         settings.MONGODB_URI, settings.MONGODB_DB, clock_ms=clock_ms,
         timeout_ms=wait_ms if request_path else 5000,
-        socket_timeout_ms=wait_ms + 500 if request_path else 120_000,
+        socket_timeout_ms=int(REQUEST_READ_S * 1000) + 500 if request_path else 120_000,
     )  # fmt: skip
 
 

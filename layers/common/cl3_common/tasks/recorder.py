@@ -91,9 +91,9 @@ class TaskRecorder:
             self._tasks().update(task_id, **fields)
         return attempt
 
-    def report(self, task_id: str, percent: int, **counters: Any) -> None:
-        """Progress after a page or a stage; the percentage never goes down."""
-        self._progress.report(task_id, percent, **counters)
+    def report(self, task_id: str, percent: int, **counters: Any) -> int:
+        """Progress after a page or a stage; returns the percentage, which never goes down."""
+        return self._progress.report(task_id, percent, **counters)
 
     # -- the end --------------------------------------------------------------------------
     def finished(self, task_id: str, result: dict[str, Any]) -> bool:

@@ -137,13 +137,14 @@ def _attempt(
     work: Work,
     patience: Patience,
 ) -> dict[str, Any]:
+    if owner is not None:
+        # A scheduled run under a reused id: a fresh record, unless this is a crash retry.
+        state = ctx.reader.read(task_id)
+        if state is None or state.ended:
+            ctx.recorder.create(task_id, owner=owner, task_type=kind.value, params=params)
     attempt = ctx.recorder.started(task_id)
-    if attempt <= 0 and owner is not None:
-        # A scheduled task's run: a fresh record under its reused id (cl3_common.refresh).
-        ctx.recorder.create(task_id, owner=owner, task_type=kind.value, params=params)
-        attempt = ctx.recorder.started(task_id)
     if attempt == 0:
-        log.info("task %s had ended before this attempt (canceled); nothing to do", task_id)
+        log.info("task %s was canceled or has finished; nothing to do", task_id)
         return {"status": "skipped", "task_id": task_id}
     if attempt < 0:
         raise PermanentError(f"no record of task {task_id!r}", system="cl3", code="not_found")
@@ -175,7 +176,8 @@ def _log_outage(task_id: str) -> Callable[[RetryCallState], None]:
 
 def _import(dotted: str) -> Work:
     module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    work: Work = getattr(importlib.import_module(module), name)
+    return work
 
 
 # -- deaths outside the runner's own handling ----------------------------------------------

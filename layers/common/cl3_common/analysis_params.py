@@ -1,4 +1,4 @@
-"""Seasonality analysis parameters (SPEC 6 defaults) and their validation.
+"""Seasonality analysis parameters (defaults and bounds in docs/api.md) and their validation.
 
 Pure standard library on purpose: the handlers validate a request's `params` with this
 before anything is enqueued, and the Lambda package must not pull in pandas or numpy.
@@ -34,7 +34,7 @@ class AnalysisParams:
 
     @property
     def min_candles(self) -> int:
-        """Fewer candles than this is `insufficient_data` (SPEC 6: slow + 2)."""
+        """Fewer candles than this is `insufficient_data` (docs/analytics.md: slow + 2)."""
         return self.slow + 2
 
     def validate(self) -> None:

@@ -1,4 +1,4 @@
-"""Per-user request limits (SPEC section 4, requests/min), kept in Redis for every API instance.
+"""Per-user request limits (docs/api.md, "Rate limits"), kept in Redis for every API instance.
 
 A sliding-window log: one sorted set per user holds the times of the requests admitted in the
 last 60 s, trimmed and counted atomically in a Lua script. No trailing minute ever holds more

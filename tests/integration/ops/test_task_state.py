@@ -126,3 +126,16 @@ def test_progress_state_fields_are_the_documented_ones(service):
         "task_id", "type", "status", "progress", "pages_done", "pages_total", "candles_written",
         "candles_per_s", "eta_s", "error", "created_at", "started_at", "ended_at",
     }  # fmt: skip
+
+
+def test_a_failed_tasks_requeued_job_runs_it_again(service, stores):
+    """An operator requeues a failed job after fixing the cause: the task starts over."""
+    task_id = _submit(service)
+    service.recorder.started(task_id)
+    service.recorder.failed(task_id, {"code": "unavailable", "message": "down"})
+    assert service.recorder.started(task_id) == 2
+    body = service.progress(USER, task_id)
+    assert body["status"] == "started" and body["error"] is None and body["ended_at"] is None
+    assert stores.tasks.get(task_id)["error"] is None
+    assert service.recorder.finished(task_id, {"candles_written": 3})
+    assert service.result(USER, task_id)["candles_written"] == 3

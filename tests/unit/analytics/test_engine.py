@@ -149,6 +149,12 @@ def test_input_is_normalised() -> None:
     assert run(as_dates) == run(df)
 
 
+def test_a_duplicated_open_time_keeps_the_first_candle_as_the_store_does() -> None:
+    df = frame(random_walk(100, 8))
+    later_copy = df.iloc[[50]].assign(close=df["close"].iloc[50] * 2)
+    assert run(pd.concat([df, later_copy])) == run(df)
+
+
 def test_bad_input() -> None:
     with pytest.raises(ValueError, match="interval"):
         run(frame(random_walk(100, 9)), interval="7m")

@@ -1,4 +1,7 @@
-"""Seasonality analytics (SPEC 6): pure pandas/numpy, DataFrame in, JSON-safe dict out."""
+"""Seasonality analytics: pure pandas/numpy, DataFrame in, JSON-safe dict out.
+
+The definitions, in words: docs/analytics.md.
+"""
 
 from cl3_worker.analytics.engine import analyze
 from cl3_worker.analytics.heatmap import render_heatmap_png

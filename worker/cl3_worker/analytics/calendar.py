@@ -1,4 +1,7 @@
-"""Calendar profiles of returns, their p/q-values, and the significant patterns (SPEC 6.2-6.3)."""
+"""Calendar profiles of returns, their p/q-values, and the significant patterns.
+
+Definitions: docs/analytics.md, sections 2 and 3.
+"""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ class ProgressStore:
     ) -> tuple[str | None, dict[str, Any] | None]:
         """(effective status, decoded hash). `status` / `created_at` stand in for an expired
         hash (from the task store); the status is None for a task neither knows."""
-        args = [self._clock_ms(), LOST_AFTER_MS, status, created_at or 0]
+        args: list[Any] = [self._clock_ms(), LOST_AFTER_MS, status, created_at or 0]
         with redis_errors_translated():
             effective, flat = self._read(keys=[progress_key(task_id), rq_job_key(task_id)],
                                          args=args)  # fmt: skip

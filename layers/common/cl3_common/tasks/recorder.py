@@ -81,11 +81,11 @@ class TaskRecorder:
 
     # -- a running attempt ------------------------------------------------------------------
     def started(self, task_id: str) -> int:
-        """The attempt number (1 for the first); 0 when the task has ended (canceled meanwhile),
-        -1 when there is no record of it."""
+        """The attempt number (1 for the first); 0 when the task was canceled or has finished,
+        -1 when there is no record of it. A failed task starts again (its job was requeued)."""
         attempt = self._progress.start(task_id)
         if attempt > 0:
-            fields: dict[str, Any] = {"status": "started"}
+            fields: dict[str, Any] = {"status": "started", "error": None, "ended_at": None}
             if attempt == 1:
                 fields["started_at"] = self._clock_ms()
             self._tasks().update(task_id, **fields)

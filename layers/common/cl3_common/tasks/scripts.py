@@ -71,13 +71,15 @@ return {'created', ARGV[2]}
 """
 )
 
-# The start of an attempt. KEYS: progress hash. ARGV: now_ms, ttl_s.
-# Returns the attempt number, 0 when the task already ended (e.g. canceled), -1 when unknown.
+# The start of an attempt. KEYS: progress hash. ARGV: now_ms, ttl_s. Returns the attempt
+# number, 0 when the task was canceled or has finished, -1 when it is unknown. A failed task
+# starts again: an operator requeued its job after fixing the cause.
 START = """
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return -1 end
-if cur == 'finished' or cur == 'failed' or cur == 'canceled' then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'started', 'updated_at', ARGV[1], 'error', '')
+if cur == 'finished' or cur == 'canceled' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'started', 'updated_at', ARGV[1], 'error', '',
+           'ended_at', '')
 if (redis.call('HGET', KEYS[1], 'started_at') or '') == '' then
   redis.call('HSET', KEYS[1], 'started_at', ARGV[1])
 end

@@ -28,6 +28,7 @@ from typing import Any
 import redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from rq.results import Result
 
 from cl3_common.redis_conn import redis_errors_translated
 from cl3_common.store.protocols import TaskStore
@@ -113,13 +114,17 @@ def _state(record: dict[str, Any], status: str, doc: dict[str, Any] | None) -> T
     return TaskState(**values)
 
 
+_WITHOUT_RQ = {
+    "lost": {"code": "worker_lost",
+             "message": "the task's job is no longer queued or running (lost); submit it again"},
+    "canceled": {"code": "canceled", "message": "the task's job was stopped"},
+}  # fmt: skip
+
+
 def _rq_outcome(client: redis.Redis, task_id: str, why: str) -> tuple[dict[str, str], int | None]:
     """What RQ knows about a job that ended without our record saying so."""
-    if why == "lost":
-        message = "the task's job is no longer queued or running (lost); submit it again"
-        return {"code": "worker_lost", "message": message}, None
-    if why == "canceled":
-        return {"code": "canceled", "message": "the task's job was stopped"}, None
+    if why in _WITHOUT_RQ:
+        return dict(_WITHOUT_RQ[why]), None
     with redis_errors_translated():
         try:
             job = Job.fetch(task_id, connection=client)
@@ -127,10 +132,15 @@ def _rq_outcome(client: redis.Redis, task_id: str, why: str) -> tuple[dict[str, 
             return {"code": "internal", "message": "the task's job ended unrecorded"}, None
         latest = job.latest_result()
     ended_at = int(job.ended_at.timestamp() * 1000) if job.ended_at else None
+    return _error_from(latest), ended_at
+
+
+def _error_from(latest: Result | None) -> dict[str, str]:
+    """The job's own failed result (the runner's shape), else the last line of its traceback."""
     value = latest.return_value if latest is not None else None
     if isinstance(value, dict) and isinstance(value.get("error"), dict):
-        return value["error"], ended_at
-    text = (latest.exc_string or "") if latest is not None else ""
-    last = text.strip().splitlines()[-1] if text.strip() else "no details were kept"
+        return dict(value["error"])
+    text = ((latest.exc_string if latest is not None else None) or "").strip()
+    last = text.splitlines()[-1] if text else "no details were kept"
     code = "worker_lost" if "Abandoned" in text else "internal"
-    return {"code": code, "message": f"the task's job ended unexpectedly: {last}"}, ended_at
+    return {"code": code, "message": f"the task's job ended unexpectedly: {last}"}

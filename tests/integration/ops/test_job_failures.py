@@ -22,6 +22,7 @@ from cl3_common.tasks import CONTRACTS, TaskService, TaskType
 from cl3_sandbox.exchange import expected_klines
 from cl3_worker.context import WorkerContext
 from cl3_worker.runner import execute
+from tests.helpers import FakeTime
 
 JAN_2024 = 1_704_067_200_000
 OWNER = "user-failures"
@@ -32,24 +33,10 @@ def worker_env(env: dict[str, str], aws_env: dict[str, str], bucket: str) -> dic
     return {**env, **aws_env, "EXPORT_BUCKET": bucket, "OUTAGE_WAIT_S": "1"}
 
 
-class FakeTime:
-    """The runner's backoff sleeps advance this clock instead of the test's wall time."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def fake_time() -> FakeTime:
-    return FakeTime()
+    """The runner's backoff sleeps advance this clock instead of the test's wall time."""
+    return FakeTime(time.time())
 
 
 @pytest.fixture

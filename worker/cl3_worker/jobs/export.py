@@ -63,9 +63,11 @@ def run(
         task.report(percent, candles_written=rows_done)
 
     with tempfile.TemporaryFile() as tmp:
-        pages = _pages(ctx, series, start_ms, end_ms)
-        write = _write_csv if format == "csv" else _write_parquet
-        rows = write(tmp, pages, on_page, symbol, interval)
+        pages = _reported(_pages(ctx, series, start_ms, end_ms), on_page)
+        if format == "csv":
+            rows = _write_csv(tmp, pages)
+        else:
+            rows = _write_parquet(tmp, pages, {"symbol": symbol, "interval": interval})
         size = tmp.tell()
         tmp.seek(0)
         metadata = {"symbol": symbol, "interval": interval, "rows": str(rows)}
@@ -109,14 +111,18 @@ def _pages(
         cursor = rows[-1]["open_time"] + 1
 
 
-def _write_csv(
-    tmp: IO[bytes],
-    pages: Iterator[list[dict[str, Any]]],
-    on_page: Callable[[int], None],
-    symbol: str,
-    interval: str,
-) -> int:
+def _reported(
+    pages: Iterator[list[dict[str, Any]]], on_page: Callable[[int], None]
+) -> Iterator[list[dict[str, Any]]]:
+    """The pages, reporting the rows passed on so far after each one."""
+    rows = 0
+    for page in pages:
+        yield page
+        rows += len(page)
+        on_page(rows)
 
+
+def _write_csv(tmp: IO[bytes], pages: Iterator[list[dict[str, Any]]]) -> int:
     text = io.TextIOWrapper(tmp, encoding="utf-8", newline="", write_through=True)
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(API_FIELDS)
@@ -124,18 +130,13 @@ def _write_csv(
     for page in pages:
         writer.writerows([row[f] for f in API_FIELDS] for row in page)
         rows += len(page)
-        on_page(rows)
     text.flush()
     text.detach()  # keep the underlying file open for the upload
     return rows
 
 
 def _write_parquet(
-    tmp: IO[bytes],
-    pages: Iterator[list[dict[str, Any]]],
-    on_page: Callable[[int], None],
-    symbol: str,
-    interval: str,
+    tmp: IO[bytes], pages: Iterator[list[dict[str, Any]]], metadata: dict[str, str]
 ) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -143,7 +144,7 @@ def _write_parquet(
     types = {"open_time": pa.int64(), "close_time": pa.int64(), "trades": pa.int64()}
     schema = pa.schema(
         [pa.field(f, types.get(f, pa.float64()), nullable=False) for f in API_FIELDS],
-        metadata={"symbol": symbol, "interval": interval, "time_unit": "epoch_ms"},
+        metadata={**metadata, "time_unit": "epoch_ms"},
     )
     rows = 0
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
@@ -151,5 +152,4 @@ def _write_parquet(
             columns = {f: [row[f] for row in page] for f in API_FIELDS}
             writer.write_table(pa.table(columns, schema=schema))
             rows += len(page)
-            on_page(rows)
     return rows

@@ -19,7 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
 from cl3_common.store import Row, SeriesKey, kline_to_row
@@ -99,19 +99,23 @@ class KlinePager:
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
             pending: dict[Future[list[Row]], Unit] = {}
+
+            def keep_busy() -> None:
+                while todo and len(pending) < self._concurrency:
+                    unit = todo.popleft()
+                    pending[pool.submit(self._fetch, key, unit)] = unit
+
             try:
                 while todo or pending:
-                    self._submit(pool, key, todo, pending)
+                    keep_busy()
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        unit = pending.pop(future)
-                        rows = self._rows_or_fallback(future, unit, key, todo, report)
-                        if rows is None:
-                            continue
-                        # Keep the fetchers busy while this thread writes: one writer, so the
-                        # database sees sequential bulk inserts instead of competing ones.
-                        self._submit(pool, key, todo, pending)
-                        self._store(key, unit, rows, report)
+                    units, rows = self._collect(done, pending, todo, report, key.interval)
+                    # Fetchers stay busy while this thread writes. One writer: the database
+                    # sees sequential bulk inserts, one per batch of pages that finished
+                    # together, instead of competing ones.
+                    keep_busy()
+                    if units:
+                        self._store(key, units, rows, report)
                         on_progress(report)
             except BaseException:
                 for future in pending:
@@ -119,62 +123,57 @@ class KlinePager:
                 raise
         return report
 
-    def _submit(
-        self,
-        pool: ThreadPoolExecutor,
-        key: SeriesKey,
-        todo: deque[Unit],
+    @staticmethod
+    def _collect(
+        done: set[Future[list[Row]]],
         pending: dict[Future[list[Row]], Unit],
-    ) -> None:
-        while todo and len(pending) < self._concurrency:
-            unit = todo.popleft()
-            pending[pool.submit(self._fetch, key, unit)] = unit
-
-    def _rows_or_fallback(
-        self,
-        future: Future[list[Row]],
-        unit: Unit,
-        key: SeriesKey,
         todo: deque[Unit],
         report: PagerReport,
-    ) -> list[Row] | None:
-        """The unit's rows, or None when it was replaced by REST pages at the front of `todo`."""
-        try:
-            return future.result()
-        except ArchiveFallback as fallback:
-            pages = rest_pages(unit.start_ms, unit.end_ms, key.interval)
-            todo.extendleft(reversed(pages))
-            report.pages_total += len(pages) - 1
-            report.archive_fallbacks += 1
-            if fallback.reason:
-                report.archive_problems[fallback.reason] += 1
-            return None
+        interval: str,
+    ) -> tuple[list[Unit], list[Row]]:
+        """The finished units and their rows; archive units that could not be used go back as
+        REST pages."""
+        units: list[Unit] = []
+        rows: list[Row] = []
+        for future in done:
+            unit = pending.pop(future)
+            try:
+                rows.extend(future.result())
+            except ArchiveFallback as fallback:
+                # Not (yet) in the archive, corrupt twice, or unreachable: page it from REST.
+                pages = rest_pages(unit.start_ms, unit.end_ms, interval)
+                todo.extendleft(reversed(pages))
+                report.pages_total += len(pages) - 1
+                report.archive_fallbacks += 1
+                if fallback.reason:
+                    report.archive_problems[fallback.reason] += 1
+                continue
+            units.append(unit)
+        return units, rows
 
-    def _store(self, key: SeriesKey, unit: Unit, rows: list[Row], report: PagerReport) -> None:
+    def _store(
+        self, key: SeriesKey, units: list[Unit], rows: list[Row], report: PagerReport
+    ) -> None:
         report.candles_written += self._candles.insert(key, rows)
         report.candles_received += len(rows)
-        report.pages_done += 1
-        if unit.archive_path:
-            report.archive_files += 1
-        else:
-            report.rest_pages += 1
+        report.pages_done += len(units)
+        archived = sum(1 for u in units if u.archive_path)
+        report.archive_files += archived
+        report.rest_pages += len(units) - archived
 
     def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
         """The unit's closed candles as stored rows (converted here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
-            rows = self._archive_rows(unit.archive_path)
+            stored = self._archive_rows(unit.archive_path)
         else:
-            rows = self._exchange.klines(
+            klines = self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
             )
-        return [
-            row
-            for row in map(kline_to_row, rows)
-            if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms
-        ]
+            stored = [kline_to_row(k) for k in klines]
+        return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
 
-    def _archive_rows(self, path: str) -> list[list[Any]]:
+    def _archive_rows(self, path: str) -> list[Row]:
         if self._archive is None or self._archive_down:
             raise ArchiveFallback(self._archive_down or "no archive configured")
         try:

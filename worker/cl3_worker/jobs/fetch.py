@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from cl3_common.store import SeriesKey
-from cl3_worker.gaps import find_gaps
 from cl3_worker.pager import KlinePager, PagerReport
+from cl3_worker.publisher import ProgressPublisher
 from cl3_worker.runner import RunningTask
 
 
@@ -39,10 +39,13 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
         clock_ms=ctx.now_ms,
         archive=ctx.archive,
     )
-    report = pager.run(key, start_ms, end_ms, _progress_reporter(task, began))
+    # Progress goes out from a thread of its own, so the pager's writer never waits on Redis.
+    with ProgressPublisher(lambda fields: task.report(**fields)) as publisher:
+        report = pager.run(key, start_ms, end_ms, _progress_reporter(publisher, began))
     for warning in report.warnings:
         task.warn(warning)
-    gaps, in_range = find_gaps(ctx.stores.candles.open_times(key, start_ms, end_ms), key.interval)
+    # Gaps between stored candles (the exchange's own outages), found by index counts.
+    holes, in_range = ctx.stores.candles.holes(key, start_ms, end_ms)
     return {
         **key.to_json(),
         "start": start_ms,
@@ -53,25 +56,25 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
         "pages_skipped": report.pages_skipped,
         "rest_pages": report.rest_pages,
         "archive_files": report.archive_files,
-        "gaps": gaps,
+        "gaps": [h.as_dict() for h in holes if h.before and h.after],
         "duration_s": round(time.monotonic() - began, 3),
     }
 
 
-def _progress_reporter(task: RunningTask, began: float) -> Callable[[PagerReport], None]:
+def _progress_reporter(publisher: ProgressPublisher, began: float) -> Callable[[PagerReport], None]:
     def on_progress(report: PagerReport) -> None:
         elapsed = max(time.monotonic() - began, 1e-6)
         fetched = report.pages_done - report.pages_skipped
         remaining = report.pages_total - report.pages_done
         eta = remaining * elapsed / fetched if fetched else None
         percent = 100 * report.pages_done // report.pages_total if report.pages_total else 99
-        task.report(
-            min(99, percent),  # 100 only once the result is stored
+        publisher.publish(dict(
+            percent=min(99, percent),  # 100 only once the result is stored
             pages_done=report.pages_done,
             pages_total=report.pages_total,
             candles_written=report.candles_written,
             candles_per_s=round(report.candles_received / elapsed, 1),
             eta_s=None if eta is None else round(eta, 1),
-        )
+        ))  # fmt: skip
 
     return on_progress

@@ -50,23 +50,6 @@ class Stack:
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
 
-    def candles(self, symbol: str, interval: str, start: int, end: int) -> list[dict[str, Any]]:
-        """Every stored candle of the range, read through the API page by page."""
-        stored: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            # Pages of 1000: FerretDB (the local `mongodb` server) scans for every query.
-            params: dict[str, Any] = {"start": start, "end": end, "limit": 1000}
-            if cursor:
-                params["cursor"] = cursor
-            page = self.http.get(f"{self.base}/api/market-data/{symbol}/{interval}",
-                                 params=params, timeout=30)  # fmt: skip
-            assert page.status_code == 200, page.text
-            stored.extend(page.json()["candles"])
-            cursor = page.json()["next_cursor"]
-            if cursor is None:
-                return stored
-
     def log(self, name: str) -> str:
         path = self.logs / f"{name}.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""

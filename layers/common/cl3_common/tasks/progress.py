@@ -55,6 +55,10 @@ class ProgressStore:
         self._report = client.register_script(scripts.REPORT)
         self._end = client.register_script(scripts.END)
 
+    @property
+    def client(self) -> redis.Redis:
+        return self._redis
+
     def initial(self, task_id: str, *, task_type: str, owner: str) -> dict[str, Any]:
         now = self._clock_ms()
         return {"task_id": task_id, "type": task_type, "owner": owner, "status": "queued",

@@ -22,6 +22,7 @@ from typing import Any
 from cl3_common.errors import CL3Error, TooManyJobs, Unavailable
 from cl3_common.store.protocols import TaskStore
 from cl3_common.tasks.progress import ProgressStore
+from cl3_common.usage import count_fetched_candles
 
 log = logging.getLogger("cl3.tasks")
 
@@ -101,6 +102,10 @@ class TaskRecorder:
         self._tasks().update(task_id, status="finished", result=result, error=None,
                              ended_at=self._clock_ms())  # fmt: skip
         if self._progress.end(task_id, "finished"):
+            # GET /api/usage: a finished fetch/refresh adds its candles to the owner's month,
+            # once (only the call that ended the task gets here).
+            _, record = self._progress.read(task_id)
+            count_fetched_candles(self._progress.client, record, result, self._clock_ms())
             return True
         self._copy_outcome(task_id)  # the earlier end wins in both stores
         return False

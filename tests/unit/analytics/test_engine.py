@@ -1,4 +1,4 @@
-"""`analyze`: the stored document of SPEC 6, end to end on small synthetic series."""
+"""`analyze`: the stored document (docs/analytics.md), end to end on small synthetic series."""
 
 from __future__ import annotations
 

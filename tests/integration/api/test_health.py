@@ -6,7 +6,7 @@ import time
 from rq import Queue
 
 from cl3_common.exchange import RedisWeightGate, WeightBudget
-from cl3_common.refresh import refresh_stale_series
+from cl3_common.refresh import plan_refreshes
 from cl3_common.store import SeriesKey
 from tests.helpers import wait_until
 
@@ -85,7 +85,7 @@ def test_queue_depths_count_jobs_but_name_no_symbol(api, redis_client):
 def test_the_age_of_the_last_scheduled_refresh(api, redis_client, stores):
     stores.series.track(SeriesKey("BTCUSDT", "1h"))
     ran_at_ms = int(time.time() * 1000) - 42_000  # as if the scheduler ran 42 s ago
-    refresh_stale_series(redis_client, stores, ran_at_ms)
+    plan_refreshes(redis_client, stores, ran_at_ms)
 
     refresh = _health(api)["refresh"]
     assert refresh["last_run_at"] == ran_at_ms

@@ -198,6 +198,7 @@ def test_a_forced_429_and_418_are_counted_logged_and_shown_until_the_ban_lifts(j
     stack = json_stack
     stack.exchange.inject(429, count=1, retry_after=1, path=KLINES)
     stack.exchange.inject(418, count=1, retry_after=4, path=KLINES)
+    stack.exchange.inject(503, count=1, path=KLINES)  # an outage: retried with backoff
     body = {"symbol": "BTCUSDT", "interval": "1m", "start": START_MS,
             "end": START_MS + 3 * 1000 * 60_000}  # fmt: skip
     answer = stack.http.post(f"{stack.api}/api/market-data/fetch", json=body)
@@ -224,12 +225,13 @@ def test_a_forced_429_and_418_are_counted_logged_and_shown_until_the_ban_lifts(j
     sandbox = stack.exchange.stats()
     assert worker.value("cl3_exchange_throttled_total", host="spot") == 1
     assert worker.value("cl3_exchange_banned_total", host="spot") == 1
-    for status in ("429", "418"):
+    for status in ("429", "418", "503"):
         assert worker.value("cl3_exchange_requests_total", host="spot", endpoint="klines",
                             status=status) == 1  # fmt: skip
     assert worker.value("cl3_exchange_requests_total", host="spot", endpoint="klines",
-                        status="200") == sandbox["klines_requests"] - 2 == 3  # fmt: skip
-    assert sandbox["responses_429"] == sandbox["responses_418"] == 1
+                        status="200") == sandbox["klines_requests"] - 3 == 3  # fmt: skip
+    assert sandbox["responses_429"] == sandbox["responses_418"] == sandbox["responses_5xx"] == 1
+    assert worker.value("cl3_fallbacks_total", kind="exchange_retry") == 1
     assert worker.value("cl3_exchange_ban_active", host="spot") == 0  # lifted by now
     # The ban was waited out at the gate: at least the ban's length.
     assert worker.value("cl3_exchange_gate_wait_seconds_sum", host="spot") >= 3
@@ -238,7 +240,9 @@ def test_a_forced_429_and_418_are_counted_logged_and_shown_until_the_ban_lifts(j
     warnings = [line for line in lines if line.get("level") == "WARNING"]
     throttled = [w for w in warnings if w.get("event") == "exchange.throttled"]
     banned_lines = [w for w in warnings if w.get("event") == "exchange.banned"]
-    assert len(throttled) == 1 and len(banned_lines) == 1
+    retried = [w for w in warnings if w.get("event") == "fallback.exchange_retry"]
+    assert len(throttled) == len(banned_lines) == len(retried) == 1
+    assert retried[0]["host"] == "spot" and "503" in retried[0]["message"]
     assert throttled[0]["host"] == "spot" and throttled[0]["retry_after_s"] == 1
     assert banned_lines[0]["host"] == "spot" and banned_lines[0]["retry_after_s"] == 4
     assert banned_lines[0]["banned_until_ms"] == ban["banned_until"]
@@ -250,8 +254,10 @@ def test_a_forced_429_and_418_are_counted_logged_and_shown_until_the_ban_lifts(j
     end = ends[0]
     assert (end["type"], end["outcome"], end["job_id"]) == ("fetch", "finished", task_id)
     assert end["throttled"] == 1 and end["banned"] == 1
-    assert end["exchange_requests"] == sandbox["klines_requests"] == 5
-    assert end["candles_stored"] == end["candles_written"] == end["candles_fetched"] == 3000
+    assert end["exchange_requests"] == sandbox["klines_requests"] == 6
+    assert end["fallbacks"] == 1
+    result = stack.http.get(f"{stack.api}/api/task/{task_id}/result").json()
+    assert end["candles_stored"] == end["candles_fetched"] == result["candles_written"] == 3000
     assert end["gate_wait_s"] >= 3
 
 
@@ -290,3 +296,20 @@ def test_metrics_can_be_switched_off(env, tmp_path, private_exchange):
         assert worker.poll() is None
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2)
+
+
+def test_an_unusable_archive_file_is_a_fallback_with_a_warning(stack: Stack):
+    stack.exchange.corrupt_archive("BTCUSDT-1m-2023-03-21.zip")
+    final, _ = stack.fetch()
+    stack.worker_job_ended(1)
+    result = stack.http.get(f"{stack.api}/api/task/{final['task_id']}/result").json()
+    assert result["archive_files"] == 0  # the day came from REST pages instead
+
+    worker = scrape(stack.worker_metrics)
+    assert worker.value("cl3_fallbacks_total", kind="archive_to_rest") == 1
+    assert worker.value("cl3_candles_fetched_total", source="archive") == 0
+    assert worker.value("cl3_candles_stored_total", market="spot") == result["candles_written"]
+    warning = [line for line in stack.log("worker").splitlines()
+               if "event=fallback.archive_to_rest" in line]  # fmt: skip
+    assert len(warning) == 1 and " WARNING cl3.fallback: " in warning[0]
+    assert "BTCUSDT-1m-2023-03-21.zip" in warning[0] and "REST pages instead" in warning[0]

@@ -16,11 +16,6 @@ from rq.job import Job, JobStatus
 from cl3_common.observability.exposition import become_horse, horse_exited
 from cl3_common.observability.jobs import JobRun, job_lost
 
-# Numbers of a job's result worth a place on its end line (fetch, export, analysis).
-RESULT_NUMBERS = ("candles_written", "candles_in_range", "pages", "pages_skipped", "rest_pages",
-                  "archive_files", "rows", "candles")  # fmt: skip
-
-
 def task_type(job: Job) -> str:
     meta_type = (job.meta or {}).get("type")
     if meta_type:
@@ -44,10 +39,10 @@ def outcome_of(job: Job, performed: bool) -> str:
 
 
 def result_numbers(job: Job) -> dict[str, Any]:
+    """What the job's return adds to its end line: how many warnings the task recorded."""
     result = getattr(job, "_result", None)
-    if not isinstance(result, dict):
-        return {}
-    return {k: result[k] for k in RESULT_NUMBERS if isinstance(result.get(k), int | float)}
+    warnings = result.get("warnings") if isinstance(result, dict) else None
+    return {"warnings": len(warnings)} if isinstance(warnings, list) else {}
 
 
 def _returned_error(job: Job, outcome: str) -> str | None:

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from cl3_common.store.protocols import AnalysisStore, CandleStore, TaskStore, TrackedSeriesStore
+from cl3_common.store.protocols import (
+    AnalysisStore,
+    CandleStore,
+    FundingStore,
+    TaskStore,
+    TrackedSeriesStore,
+)
 
 if TYPE_CHECKING:
     from cl3_common.settings import Settings
@@ -29,6 +35,7 @@ class Stores:
     tasks: TaskStore
     series: TrackedSeriesStore
     analyses: AnalysisStore
+    funding: FundingStore
     ping: Callable[[], bool]
     close: Callable[[], None]
 
@@ -67,6 +74,7 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = _wall_clock_ms,
     from cl3_common.store.sqlite.analyses import SqliteAnalysisStore
     from cl3_common.store.sqlite.candles import SqliteCandleStore
     from cl3_common.store.sqlite.database import SqliteDatabase
+    from cl3_common.store.sqlite.funding import SqliteFundingStore
     from cl3_common.store.sqlite.schema import migrate
     from cl3_common.store.sqlite.series import SqliteTrackedSeriesStore
     from cl3_common.store.sqlite.tasks import SqliteTaskStore
@@ -80,6 +88,7 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = _wall_clock_ms,
         tasks=SqliteTaskStore(db, clock_ms),
         series=SqliteTrackedSeriesStore(db, clock_ms),
         analyses=SqliteAnalysisStore(db),
+        funding=SqliteFundingStore(db, clock_ms),
         ping=db.ping,
         close=db.close,
     )
@@ -96,6 +105,7 @@ def open_mongodb(
     from cl3_common.store.mongodb.analyses import MongoAnalysisStore
     from cl3_common.store.mongodb.candles import MongoCandleStore
     from cl3_common.store.mongodb.client import connect_mongo, mongo_ping
+    from cl3_common.store.mongodb.funding import MongoFundingStore
     from cl3_common.store.mongodb.schema import migrate
     from cl3_common.store.mongodb.series import MongoTrackedSeriesStore
     from cl3_common.store.mongodb.tasks import MongoTaskStore
@@ -111,6 +121,7 @@ def open_mongodb(
         tasks=MongoTaskStore(db, clock_ms),
         series=MongoTrackedSeriesStore(db, clock_ms),
         analyses=MongoAnalysisStore(db),
+        funding=MongoFundingStore(db, clock_ms),
         ping=lambda: mongo_ping(client),
         close=client.close,
     )

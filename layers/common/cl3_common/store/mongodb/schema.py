@@ -5,6 +5,9 @@ Version 1 (from the first, spot-only layout): every candle gets `market`/`kind` 
 (market, kind, symbol, interval, open_time), and `candle_series` (per-series bounds and
 counts kept by the writers) is built once from what is stored. Every step is idempotent, so
 two processes starting together may both run it safely.
+
+Version 2: funding-rate events (`funding`, index (market, symbol, funding_time)) and their
+per-series bounds and tracking flag (`funding_series`); nothing existing changes.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from pymongo.database import Database
 
 from cl3_common.store.mongodb.client import translated
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CANDLE_INDEX = "series_open_time"
 SERIES_FIELDS = ("market", "kind", "symbol", "interval")
+FUNDING_INDEX = "series_funding_time"
 
 
 def migrate(db: Database) -> int:
@@ -25,19 +29,29 @@ def migrate(db: Database) -> int:
         found = int(meta["version"]) if meta else 0
         if found >= SCHEMA_VERSION:
             return found
-        candles = db["candles"]
-        candles.create_index(
-            [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)],
-            name=CANDLE_INDEX,
-        )
-        candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
-        candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
-        if "symbol_interval_open_time" in candles.index_information():
-            candles.drop_index("symbol_interval_open_time")
-        _rebuild_series_bounds(db)
-        db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+        if found < 1:
+            _version_1(db)
+        if found < 2:
+            db["funding"].create_index(
+                [("market", ASCENDING), ("symbol", ASCENDING), ("funding_time", ASCENDING)],
+                name=FUNDING_INDEX,
+            )
         db["meta"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
     return found
+
+
+def _version_1(db: Database) -> None:
+    candles = db["candles"]
+    candles.create_index(
+        [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)],
+        name=CANDLE_INDEX,
+    )
+    candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
+    candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
+    if "symbol_interval_open_time" in candles.index_information():
+        candles.drop_index("symbol_interval_open_time")
+    _rebuild_series_bounds(db)
+    db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
 
 
 def _rebuild_series_bounds(db: Database) -> None:

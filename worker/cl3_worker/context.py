@@ -1,7 +1,9 @@
 """Clients for jobs, built once per worker process from Settings (the factory RQ jobs use).
 
 RQ forks a work horse per job; database and redis-py connections must not cross a fork, so the
-context is cached per process id and rebuilt in a child on first use.
+context is cached per process id and rebuilt in a child on first use. Exchange clients are
+per market and built on first use: a worker that only ever fetches spot never asks the
+futures hosts for anything.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import redis
 import requests
 from requests.adapters import HTTPAdapter
 
-from cl3_common.exchange import BinanceClient, RedisWeightGate
-from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.exchange import BinanceClient
+from cl3_common.exchange.hosts import ExchangeHosts
+from cl3_common.exchange.universe import SymbolUniverse
 from cl3_common.progress import ProgressStore
 from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings
@@ -31,10 +34,24 @@ class WorkerContext:
     redis: redis.Redis
     stores: Stores
     recorder: TaskRecorder
-    exchange: BinanceClient
-    archive: ArchiveClient | None
+    hosts: ExchangeHosts
+    archive: ArchiveClient  # the only source of delisted symbols, whatever the settings
     clock: Callable[[], float]
     sleep: Callable[[float], None]
+
+    def exchange(self, market: str = "spot") -> BinanceClient:
+        """The market's paced client (its budget from its own exchangeInfo)."""
+        return self.hosts.client(market)
+
+    @property
+    def backfill_archive(self) -> ArchiveClient | None:
+        """The archive for whole past days and months of listed symbols, when enabled."""
+        return self.archive if self.settings.ARCHIVE_BACKFILL else None
+
+    @property
+    def universe(self) -> SymbolUniverse:
+        """Which symbols REST lists (the archive is not asked: the API already was)."""
+        return SymbolUniverse(self.hosts.catalog, None)
 
     @classmethod
     def build(
@@ -56,26 +73,14 @@ class WorkerContext:
         session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=pool))
         session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=pool))
         session.headers["User-Agent"] = "cl3-worker/0.1"
-        # The budget comes from exchangeInfo; the catalogue is cached in Redis for everyone.
-        bootstrap = BinanceClient(settings.BINANCE_BASE_URL, session, clock=clock, sleep=sleep)
-        budget = SymbolCatalog(r, bootstrap).info().budget
-        gate = RedisWeightGate(r, budget, clock=clock, sleep=sleep)
-        # exchangeInfo itself weighs 20: make the shared budget know what it already spent.
-        gate.observe_used_weight(bootstrap.last_used_weights.get(budget.header.upper(), 0))
-        exchange = BinanceClient(
-            settings.BINANCE_BASE_URL, session, gate=gate, clock=clock, sleep=sleep
-        )
-        archive = (
-            ArchiveClient(settings.BINANCE_ARCHIVE_URL, session, sleep=sleep)
-            if settings.ARCHIVE_BACKFILL
-            else None
-        )
+        hosts = ExchangeHosts(settings, r, session, clock=clock, sleep=sleep)
+        archive = ArchiveClient(settings.BINANCE_ARCHIVE_URL, session, sleep=sleep)
         return cls(
             settings=settings,
             redis=r,
             stores=stores,
             recorder=TaskRecorder(r, ProgressStore(r, clock_ms), stores.tasks, clock_ms),
-            exchange=exchange,
+            hosts=hosts,
             archive=archive,
             clock=clock,
             sleep=sleep,

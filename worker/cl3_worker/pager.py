@@ -1,9 +1,11 @@
 """Pages a [start, end) range of klines from the exchange into the store, several in flight.
 
-Work is planned on the interval grid (see plan.py); units already complete in the store are
+Work is planned on the interval grid (see plan.py) in two phases: first the archive files
+(whole past days and months), then full REST pages over everything the archive did not
+cover, including files it turned out not to have. Units already complete in the store are
 skipped, so a re-run or a retry after a crash resumes instead of starting over. Only closed
 candles are written. Progress is reported after every unit. Pacing is the client's job: its
-gate reserves request weight from the budget shared by every worker.
+gate reserves request weight from the budget its market's host shares with every worker.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol
 
-from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
+from cl3_common.exchange.client import BinanceClient
 from cl3_common.store import Row, SeriesKey, kline_to_row
 from cl3_worker.archive import ArchiveClient, CorruptArchive
-from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
+from cl3_worker.plan import Unit, archive_units, incomplete_units, rest_units, uncovered
 
 log = logging.getLogger("cl3.worker.pager")
 
@@ -38,6 +40,7 @@ class PagerReport:
     rest_pages: int = 0
     archive_files: int = 0
     archive_fallbacks: int = 0
+    archive_missing: int = 0  # files the archive lacks where it is the only source
     candles_written: int = 0
     candles_received: int = 0
 
@@ -62,54 +65,98 @@ class KlinePager:
         self._archive = archive
 
     def run(
-        self, key: SeriesKey, start_ms: int, end_ms: int, on_progress: ProgressCallback
+        self,
+        key: SeriesKey,
+        start_ms: int,
+        end_ms: int,
+        on_progress: ProgressCallback,
+        *,
+        use_rest: bool = True,
     ) -> PagerReport:
-        symbol, interval = key.symbol, key.interval
-        units = plan_units(
-            symbol, interval, start_ms, end_ms,
-            now_ms=self._clock_ms(), use_archive=self._archive is not None,
-        )  # fmt: skip
-        todo = deque(incomplete_units(units, self._candles.open_times(key, start_ms, end_ms)))
-        report = PagerReport(pages_total=len(units), pages_skipped=len(units) - len(todo))
+        """`use_rest=False`: the REST API does not serve the symbol (delisted); the archive's
+        files, partial ones at the ends included, are all there is."""
+        now_ms = self._clock_ms()
+        files: list[Unit] = []
+        if self._archive is not None:
+            files = archive_units(key, start_ms, end_ms, now_ms=now_ms, edges=not use_rest)
+        stored = list(self._candles.open_times(key, start_ms, end_ms))
+        pages = self._rest_plan(key, start_ms, end_ms, files) if use_rest else []
+        file_todo = incomplete_units(files, stored)
+        page_todo = incomplete_units(pages, stored)
+        report = PagerReport(pages_total=len(files) + len(pages))
+        files_skipped = len(files) - len(file_todo)
+        report.pages_skipped = files_skipped + len(pages) - len(page_todo)
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
-            pending: dict[Future[list[Row]], Unit] = {}
-            try:
-                while todo or pending:
-                    while todo and len(pending) < self._concurrency:
-                        unit = todo.popleft()
-                        pending[pool.submit(self._fetch, key, unit)] = unit
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        unit = pending.pop(future)
-                        try:
-                            rows = future.result()
-                        except _ArchiveMissing:
-                            # Not (yet) in the archive, or corrupt twice: page it from REST.
-                            fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
-                            todo.extendleft(reversed(fallback))
-                            report.pages_total += len(fallback) - 1
-                            report.archive_fallbacks += 1
-                            continue
-                        # Keep the fetchers busy while this thread writes: one writer, so the
-                        # database sees sequential bulk inserts instead of competing ones.
-                        while todo and len(pending) < self._concurrency:
-                            nxt = todo.popleft()
-                            pending[pool.submit(self._fetch, key, nxt)] = nxt
-                        report.candles_written += self._candles.insert(key, rows)
-                        report.candles_received += len(rows)
-                        report.pages_done += 1
-                        if unit.archive_path:
-                            report.archive_files += 1
-                        else:
-                            report.rest_pages += 1
-                        on_progress(report)
-            except BaseException:
-                for future in pending:
-                    future.cancel()
-                raise
+            missing = self._run_units(pool, key, file_todo, report, on_progress)
+            if missing and use_rest:
+                # Files the archive lacks join the REST stretches around them, paged in full.
+                log.warning("%s: %d archive files missing or corrupt; paging them from REST",
+                            key.label(), len(missing))  # fmt: skip
+                kept = [u for u in files if u not in missing]
+                pages = self._rest_plan(key, start_ms, end_ms, kept)
+                page_todo = incomplete_units(pages, stored)
+                report.archive_fallbacks += len(missing)
+                report.pages_total = len(kept) + len(pages)
+                report.pages_skipped = files_skipped + len(pages) - len(page_todo)
+                report.pages_done = len(kept) + len(pages) - len(page_todo)
+            elif missing:
+                report.archive_missing += len(missing)
+                report.pages_done += len(missing)  # nothing more to get for them
+            self._run_units(pool, key, page_todo, report, on_progress)
         return report
+
+    def _rest_plan(self, key: SeriesKey, start: int, end: int, files: list[Unit]) -> list[Unit]:
+        market = self._exchange.market
+        return rest_units(key.interval, uncovered(start, end, files), limit=market.page_limit,
+                          max_span_ms=market.max_span_ms)  # fmt: skip
+
+    def _run_units(
+        self,
+        pool: ThreadPoolExecutor,
+        key: SeriesKey,
+        units: list[Unit],
+        report: PagerReport,
+        on_progress: ProgressCallback,
+    ) -> list[Unit]:
+        """Fetch and store the units; returns the archive units the archive could not give."""
+        todo, missing = deque(units), []
+        pending: dict[Future[list[Row]], Unit] = {}
+        try:
+            while todo or pending:
+                while todo and len(pending) < self._concurrency:
+                    unit = todo.popleft()
+                    pending[pool.submit(self._fetch, key, unit)] = unit
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    unit = pending.pop(future)
+                    try:
+                        rows = future.result()
+                    except _ArchiveMissing:
+                        missing.append(unit)
+                        continue
+                    # Keep the fetchers busy while this thread writes: one writer, so the
+                    # database sees sequential bulk inserts instead of competing ones.
+                    while todo and len(pending) < self._concurrency:
+                        nxt = todo.popleft()
+                        pending[pool.submit(self._fetch, key, nxt)] = nxt
+                    self._store(key, unit, rows, report)
+                    on_progress(report)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        return sorted(missing, key=lambda u: u.start_ms)
+
+    def _store(self, key: SeriesKey, unit: Unit, rows: list[Row], report: PagerReport) -> None:
+        report.candles_written += self._candles.insert(key, rows)
+        report.candles_received += len(rows)
+        report.pages_done += 1
+        if unit.archive_path:
+            report.archive_files += 1
+        else:
+            report.rest_pages += 1
 
     def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
         """The unit's closed candles as stored rows (converted here, in parallel)."""
@@ -119,14 +166,16 @@ class KlinePager:
             try:
                 rows = self._archive.rows(unit.archive_path)
             except CorruptArchive:
-                log.warning("corrupt archive %s (twice); using the REST API", unit.archive_path)
+                log.warning("corrupt archive %s (twice); not stored", unit.archive_path)
                 raise _ArchiveMissing() from None
             if rows is None:
+                log.info("archive has no %s", unit.archive_path)
                 raise _ArchiveMissing()
         else:
             rows = self._exchange.klines(
-                key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
-            )
+                key.symbol, key.interval, unit.start_ms, unit.end_ms - 1,
+                limit=self._exchange.market.page_limit, kind=key.kind,
+            )  # fmt: skip
         return [
             row
             for row in map(kline_to_row, rows)

@@ -42,9 +42,9 @@ def market_data_routes(runtime: RuntimeProvider) -> Router:
         reject_unknown(body, {"symbol", "interval", "start", "end"})
         symbol = parse_symbol(body.get("symbol"))
         interval = parse_interval(body.get("interval"))
-        rt.catalog.require_tradable(symbol)
         now_ms = int(rt.clock() * 1000)
         start_ms, end_ms = parse_required_range(body.get("start"), body.get("end"), now_ms=now_ms)
+        symbol = rt.universe.resolve("spot", "trade", symbol, start_ms, end_ms).symbol
         require_interval(user, plan, interval, "fetch")
         require_range(user, plan, start_ms, end_ms, "fetch")
         params = {"symbol": symbol, "interval": interval, "start_ms": start_ms, "end_ms": end_ms}

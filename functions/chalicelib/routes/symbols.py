@@ -14,8 +14,8 @@ def symbol_routes(runtime: RuntimeProvider) -> Router:
 
     @router.route("/api/symbols")
     def symbols(user: Principal) -> dict[str, Any]:
-        info = router.runtime.catalog.info()
-        tradable = sorted(s for s, status in info.symbols.items() if status == "TRADING")
+        info = router.runtime.universe.catalog("spot").info()
+        tradable = sorted(s for s, i in info.symbols.items() if i.status == "TRADING")
         return {"symbols": tradable, "count": len(tradable)}
 
     return router

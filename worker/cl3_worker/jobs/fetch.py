@@ -55,15 +55,17 @@ def run_fetch(
             eta_s=None if eta is None else round(eta, 1),
         )
 
-    pager = KlinePager(
-        ctx.exchange,
-        ctx.stores.candles,
-        concurrency=ctx.settings.FETCH_CONCURRENCY,
-        clock_ms=lambda: int(ctx.clock() * 1000),
-        archive=ctx.archive,
-    )
     try:
-        report = pager.run(key, start_ms, end_ms, on_progress)
+        # A symbol REST no longer lists (delisted) is read from the archive alone.
+        on_rest = ctx.universe.catalog(key.market).lookup(key.symbol, key.kind) is not None
+        pager = KlinePager(
+            ctx.exchange(key.market),
+            ctx.stores.candles,
+            concurrency=ctx.settings.FETCH_CONCURRENCY,
+            clock_ms=lambda: int(ctx.clock() * 1000),
+            archive=ctx.backfill_archive if on_rest else ctx.archive,
+        )
+        report = pager.run(key, start_ms, end_ms, on_progress, use_rest=on_rest)
     except PermanentError as e:
         code = (
             "invalid_symbol"
@@ -94,6 +96,7 @@ def run_fetch(
         "pages_skipped": report.pages_skipped,
         "rest_pages": report.rest_pages,
         "archive_files": report.archive_files,
+        "archive_missing": report.archive_missing,
         "gaps": gaps,
         "duration_s": round(time.monotonic() - began, 3),
     }

@@ -164,23 +164,20 @@ class KlinePager:
         if unit.archive_path:
             assert self._archive is not None
             try:
-                rows = self._archive.rows(unit.archive_path)
+                stored = self._archive.rows(unit.archive_path)
             except CorruptArchive:
                 log.warning("corrupt archive %s (twice); not stored", unit.archive_path)
                 raise _ArchiveMissing() from None
-            if rows is None:
+            if stored is None:
                 log.info("archive has no %s", unit.archive_path)
                 raise _ArchiveMissing()
         else:
-            rows = self._exchange.klines(
+            klines = self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1,
                 limit=self._exchange.market.page_limit, kind=key.kind,
             )  # fmt: skip
-        return [
-            row
-            for row in map(kline_to_row, rows)
-            if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms
-        ]
+            stored = [kline_to_row(k) for k in klines]
+        return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
 
 
 class _ArchiveMissing(Exception):

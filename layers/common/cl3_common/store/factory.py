@@ -11,8 +11,10 @@ from urllib.parse import urlparse
 
 from cl3_common.store.protocols import (
     AnalysisStore,
+    ArchiveFileStore,
     CandleStore,
     FundingStore,
+    LedgerStore,
     TaskStore,
     TrackedSeriesStore,
 )
@@ -35,6 +37,8 @@ class Stores:
     tasks: TaskStore
     series: TrackedSeriesStore
     analyses: AnalysisStore
+    ledger: LedgerStore
+    archive_files: ArchiveFileStore
     funding: FundingStore
     ping: Callable[[], bool]
     close: Callable[[], None]
@@ -72,22 +76,28 @@ def open_store_url(url: str, *, clock_ms: ClockMs = _wall_clock_ms) -> Stores:
 def open_sqlite(path: str | Path, *, clock_ms: ClockMs = _wall_clock_ms,
                 busy_timeout_s: float = 30.0) -> Stores:  # fmt: skip
     from cl3_common.store.sqlite.analyses import SqliteAnalysisStore
+    from cl3_common.store.sqlite.archive_files import SqliteArchiveFileStore
     from cl3_common.store.sqlite.candles import SqliteCandleStore
     from cl3_common.store.sqlite.database import SqliteDatabase
     from cl3_common.store.sqlite.funding import SqliteFundingStore
+    from cl3_common.store.sqlite.ledger import SqliteLedgerStore
     from cl3_common.store.sqlite.schema import migrate
     from cl3_common.store.sqlite.series import SqliteTrackedSeriesStore
+    from cl3_common.store.sqlite.series_ids import SeriesIds
     from cl3_common.store.sqlite.tasks import SqliteTaskStore
 
     db = SqliteDatabase(path, busy_timeout_s=busy_timeout_s)
     migrate(db)
+    ids = SeriesIds()
     return Stores(
         backend="sqlite",
         location=str(db.path),
-        candles=SqliteCandleStore(db),
+        candles=SqliteCandleStore(db, ids),
         tasks=SqliteTaskStore(db, clock_ms),
         series=SqliteTrackedSeriesStore(db, clock_ms),
         analyses=SqliteAnalysisStore(db),
+        ledger=SqliteLedgerStore(db, ids),
+        archive_files=SqliteArchiveFileStore(db),
         funding=SqliteFundingStore(db, clock_ms),
         ping=db.ping,
         close=db.close,
@@ -103,9 +113,11 @@ def open_mongodb(
     socket_timeout_ms: int | None = None,
 ) -> Stores:
     from cl3_common.store.mongodb.analyses import MongoAnalysisStore
+    from cl3_common.store.mongodb.archive_files import MongoArchiveFileStore
     from cl3_common.store.mongodb.candles import MongoCandleStore
     from cl3_common.store.mongodb.client import connect_mongo, mongo_ping
     from cl3_common.store.mongodb.funding import MongoFundingStore
+    from cl3_common.store.mongodb.ledger import MongoLedgerStore
     from cl3_common.store.mongodb.schema import migrate
     from cl3_common.store.mongodb.series import MongoTrackedSeriesStore
     from cl3_common.store.mongodb.tasks import MongoTaskStore
@@ -121,6 +133,8 @@ def open_mongodb(
         tasks=MongoTaskStore(db, clock_ms),
         series=MongoTrackedSeriesStore(db, clock_ms),
         analyses=MongoAnalysisStore(db),
+        ledger=MongoLedgerStore(db),
+        archive_files=MongoArchiveFileStore(db),
         funding=MongoFundingStore(db, clock_ms),
         ping=lambda: mongo_ping(client),
         close=client.close,

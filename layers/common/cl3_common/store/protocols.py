@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cl3_common.derived.gaps import FetchRecord
 from cl3_common.store.funding_rows import FundingBounds, FundingKey, FundingRow
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.rows import Row, SeriesBounds
@@ -103,6 +104,31 @@ class AnalysisStore(Protocol):
     def get(self, key: SeriesKey) -> dict[str, Any] | None: ...
 
     def heatmap(self, key: SeriesKey) -> bytes | None: ...
+
+
+class LedgerStore(Protocol):
+    """What was fetched for each series and how it ended: the causes of gaps come from here.
+
+    Recording merges with what is there (the latest record wins where they overlap, adjacent
+    equal records coalesce), so a series fetched page by page stays a handful of records.
+    """
+
+    def record(self, key: SeriesKey, *records: FetchRecord) -> None: ...
+
+    def records(self, key: SeriesKey, start_ms: int, end_ms: int) -> list[FetchRecord]:
+        """Records overlapping [start_ms, end_ms), ordered by start."""
+        ...
+
+
+class ArchiveFileStore(Protocol):
+    """The checksum of every archive file as it was when its candles were loaded (files are
+    re-uploaded after fixes; an audit compares the archive's current checksum with this)."""
+
+    def record(self, path: str, sha256: str, *, rows: int, at_ms: int) -> None: ...
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        """{"path", "sha256", "rows", "loaded_at"} or None."""
+        ...
 
 
 class FundingStore(Protocol):

@@ -4,10 +4,9 @@ Version 1 (from the first, spot-only layout): every candle gets `market`/`kind` 
 (`spot`/`trade` where missing; ids are unchanged), the compound index becomes
 (market, kind, symbol, interval, open_time), and `candle_series` (per-series bounds and
 counts kept by the writers) is built once from what is stored. Every step is idempotent, so
-two processes starting together may both run it safely.
-
-Version 2: funding-rate events (`funding`, index (market, symbol, funding_time)) and their
-per-series bounds and tracking flag (`funding_series`); nothing existing changes.
+two processes starting together may both run it safely. Version 2 indexes the fetch ledger.
+Version 3 indexes funding-rate events (`funding`, (market, symbol, funding_time)); their
+per-series bounds and tracking flag live in `funding_series`.
 """
 
 from __future__ import annotations
@@ -17,34 +16,26 @@ from pymongo.database import Database
 
 from cl3_common.store.mongodb.client import translated
 
-SCHEMA_VERSION = 2
 CANDLE_INDEX = "series_open_time"
 SERIES_FIELDS = ("market", "kind", "symbol", "interval")
 FUNDING_INDEX = "series_funding_time"
 
 
 def migrate(db: Database) -> int:
+    """Applies the missing versions in order; returns the version the database was at."""
     with translated():
         meta = db["meta"].find_one({"_id": "schema"})
         found = int(meta["version"]) if meta else 0
-        if found >= SCHEMA_VERSION:
-            return found
-        if found < 1:
-            _version_1(db)
-        if found < 2:
-            db["funding"].create_index(
-                [("market", ASCENDING), ("symbol", ASCENDING), ("funding_time", ASCENDING)],
-                name=FUNDING_INDEX,
-            )
-        db["meta"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
+        for version, step in enumerate(_STEPS[found:], start=found + 1):
+            step(db)
+            db["meta"].update_one({"_id": "schema"}, {"$set": {"version": version}}, upsert=True)
     return found
 
 
-def _version_1(db: Database) -> None:
+def _v1_markets_and_bounds(db: Database) -> None:
     candles = db["candles"]
     candles.create_index(
-        [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)],
-        name=CANDLE_INDEX,
+        [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)], name=CANDLE_INDEX
     )
     candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
     candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
@@ -52,6 +43,17 @@ def _version_1(db: Database) -> None:
         candles.drop_index("symbol_interval_open_time")
     _rebuild_series_bounds(db)
     db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+
+
+def _v2_fetch_ledger(db: Database) -> None:
+    db["fetch_ledger"].create_index([("series", ASCENDING), ("start", ASCENDING)])
+
+
+def _v3_funding(db: Database) -> None:
+    db["funding"].create_index(
+        [("market", ASCENDING), ("symbol", ASCENDING), ("funding_time", ASCENDING)],
+        name=FUNDING_INDEX,
+    )
 
 
 def _rebuild_series_bounds(db: Database) -> None:
@@ -78,3 +80,7 @@ def _rebuild_series_bounds(db: Database) -> None:
              "count": candles.count_documents(query)},
             upsert=True,
         )  # fmt: skip
+
+
+_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_funding)
+SCHEMA_VERSION = len(_STEPS)

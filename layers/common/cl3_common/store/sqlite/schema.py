@@ -50,7 +50,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             document TEXT NOT NULL, heatmap_png BLOB, computed_at INTEGER,
             PRIMARY KEY (market, kind, symbol, interval))""",
     ),
-    # 2: funding-rate events, interned per (market, symbol) like candles, with their bounds
+    # 2: the fetch ledger (causes of gaps) and the checksums of loaded archive files.
+    (
+        """CREATE TABLE fetch_ledger (
+            series_id INTEGER NOT NULL REFERENCES candle_series(id),
+            start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, outcome TEXT NOT NULL,
+            error TEXT, at_ms INTEGER NOT NULL,
+            PRIMARY KEY (series_id, start_ms)) WITHOUT ROWID""",
+        """CREATE TABLE archive_files (
+            path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, rows INTEGER NOT NULL,
+            loaded_at INTEGER NOT NULL)""",
+    ),
+    # 3: funding-rate events, interned per (market, symbol) like candles, with their bounds
     # and whether the scheduled refresh tracks the series.
     (
         """CREATE TABLE funding_series (

@@ -4,7 +4,7 @@ The archive keeps what REST forgets, so a fetch of a delisted pair is valid when
 holds files of it. The probe asks for a few `.CHECKSUM` files (a hundred bytes each) of the
 requested range: monthly files of complete months, or daily ones of complete days when the
 range holds no complete month, sampled so a long range costs at most `MAX_PROBES` requests.
-A positive answer is cached in Redis for a day; a negative one is not (a file may appear).
+Files found are remembered in Redis for a day (a missing one is asked again: it may appear).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from cl3_common.redis_conn import KEY_PREFIX, redis_errors_translated
 
 MAX_PROBES = 6
 KNOWN_TTL_S = 86_400
-DAY_MS = 86_400_000
 FUNDING = "funding"  # the dataset name a probe of funding-rate files uses instead of a kind
 
 
@@ -46,20 +45,10 @@ class ArchiveProbe:
         """True when the archive holds a file of `symbol` within [start_ms, end_ms).
 
         `kind` is a kline kind, or FUNDING for the monthly funding-rate files."""
-        key = self._key(market, kind, symbol)
-        with redis_errors_translated():
-            if self._redis.exists(key):
-                return True
         for path in self._candidates(market, kind, symbol, start_ms, end_ms):
             if self._exists(path + ".CHECKSUM"):
-                with redis_errors_translated():
-                    self._redis.set(key, "1", ex=KNOWN_TTL_S)
                 return True
         return False
-
-    def _key(self, market: str, kind: str, symbol: str) -> str:
-        host = hashlib.sha256(self.base_url.encode()).hexdigest()[:16]
-        return f"{KEY_PREFIX}:archive_known:{host}:{market}:{kind}:{symbol}"
 
     def _candidates(
         self, market: str, kind: str, symbol: str, start_ms: int, end_ms: int
@@ -76,6 +65,18 @@ class ArchiveProbe:
                 for d in _sample(days)]  # fmt: skip
 
     def _exists(self, path: str) -> bool:
+        host = hashlib.sha256(self.base_url.encode()).hexdigest()[:16]
+        key = f"{KEY_PREFIX}:archive_file:{host}:{path}"
+        with redis_errors_translated():
+            if self._redis.exists(key):
+                return True
+        found = self._ask(path)
+        if found:
+            with redis_errors_translated():
+                self._redis.set(key, "1", ex=KNOWN_TTL_S)
+        return found
+
+    def _ask(self, path: str) -> bool:
         try:
             response = self._session.get(self.base_url + path, timeout=self._timeout_s)
         except (requests.ConnectionError, requests.Timeout) as e:

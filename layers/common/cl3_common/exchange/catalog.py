@@ -61,7 +61,7 @@ class SymbolCatalog:
 
     def info(self) -> ExchangeInfo:
         cached = self._cached()
-        return cached if cached is not None else self._fill_once()
+        return cached if cached is not None else self._fill_once(refill=False)
 
     def refresh(self) -> ExchangeInfo:
         """A fresh list if none was fetched in the last `refresh_every_s`, else the cached one."""
@@ -70,7 +70,7 @@ class SymbolCatalog:
                                         ex=self._refresh_every_s))  # fmt: skip
         if not mine:
             return self.info()
-        return self._fill_once()
+        return self._fill_once(refill=True)
 
     def lookup(self, symbol: str, kind: str = "trade") -> SymbolInfo | None:
         """The symbol (for index klines: the pair, or a contract standing for it) as listed,
@@ -81,7 +81,7 @@ class SymbolCatalog:
         return found
 
     # -- the cache entry --------------------------------------------------------------------
-    def _fill_once(self) -> ExchangeInfo:
+    def _fill_once(self, *, refill: bool) -> ExchangeInfo:
         """Fill (or refill) the entry; while another caller does it, wait for its result."""
         lock = f"{self.key}:filling"
         deadline = self._clock() + FILL_LOCK_S
@@ -90,7 +90,8 @@ class SymbolCatalog:
                 mine = bool(self._redis.set(lock, "1", nx=True, ex=FILL_LOCK_S))
             if mine:
                 try:
-                    return self._fill()
+                    cached = None if refill else self._cached()  # filled while we waited?
+                    return cached if cached is not None else self._fill()
                 finally:
                     with redis_errors_translated():
                         self._redis.delete(lock)

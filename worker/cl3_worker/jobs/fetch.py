@@ -10,7 +10,6 @@ from cl3_common.errors import PermanentError, RetryableError
 from cl3_common.exchange.errors import ExchangeRejected
 from cl3_common.store import SeriesKey
 from cl3_worker.context import WorkerContext, get_context
-from cl3_worker.gaps import find_gaps
 from cl3_worker.jobs.attempts import fail_if_last_attempt
 from cl3_worker.pager import KlinePager, PagerReport
 
@@ -83,7 +82,9 @@ def run_fetch(
         log.warning("fetch %s will be retried: %s", task_id, e)
         raise
 
-    gaps, in_range = find_gaps(ctx.stores.candles.open_times(key, start_ms, end_ms), interval)
+    # Gaps between stored candles (the exchange's own outages), found by index counts.
+    holes, in_range = ctx.stores.candles.holes(key, start_ms, end_ms)
+    gaps = [h.as_dict() for h in holes if h.before and h.after]
     result = {
         **key.to_json(),
         "symbol": symbol,

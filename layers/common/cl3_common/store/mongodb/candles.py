@@ -21,7 +21,9 @@ from pymongo import errors as mongo_errors
 from pymongo.database import Database
 from pymongo.operations import ReplaceOne
 
+from cl3_common.derived.gaps import Hole
 from cl3_common.errors import PermanentError
+from cl3_common.store.holes import holes_by_counting
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.mongodb.client import translated
 from cl3_common.store.protocols import BatchCallback
@@ -160,6 +162,13 @@ class MongoCandleStore:
             if at_most is None:
                 return int(self._col.count_documents(query))
             return int(self._col.count_documents(query, limit=max(1, at_most)))
+
+    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
+        # On mongod, counts of a range are index counts, as in SQLite.
+        return holes_by_counting(
+            key.interval, start_ms, end_ms,
+            lambda lo, hi: self.count(key, lo, hi), lambda lo, hi: self.open_times(key, lo, hi),
+        )  # fmt: skip
 
     def bounds(self, key: SeriesKey) -> SeriesBounds | None:
         found = self.list_series(market=key.market, kind=key.kind, symbol=key.symbol,

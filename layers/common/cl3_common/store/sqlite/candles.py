@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from cl3_common.derived.gaps import Hole
+from cl3_common.store.holes import holes_by_counting
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.protocols import BatchCallback
 from cl3_common.store.rows import Row, SeriesBounds
@@ -105,6 +107,12 @@ class SqliteCandleStore:
                 return int(conn.execute(sql, (sid, start_ms, end_ms)).fetchone()[0])
             sql = f"SELECT count(*) FROM (SELECT 1 FROM candles WHERE {_RANGE} LIMIT ?)"
             return int(conn.execute(sql, (sid, start_ms, end_ms, max(0, at_most))).fetchone()[0])
+
+    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
+        return holes_by_counting(
+            key.interval, start_ms, end_ms,
+            lambda lo, hi: self.count(key, lo, hi), lambda lo, hi: self.open_times(key, lo, hi),
+        )  # fmt: skip
 
     def bounds(self, key: SeriesKey) -> SeriesBounds | None:
         found = self.list_series(

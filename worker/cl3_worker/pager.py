@@ -123,25 +123,32 @@ class KlinePager:
         """Fetch and store the units; returns the archive units the archive could not give."""
         todo, missing = deque(units), []
         pending: dict[Future[list[Row]], Unit] = {}
+
+        def keep_busy() -> None:
+            while todo and len(pending) < self._concurrency:
+                unit = todo.popleft()
+                pending[pool.submit(self._fetch, key, unit)] = unit
+
         try:
             while todo or pending:
-                while todo and len(pending) < self._concurrency:
-                    unit = todo.popleft()
-                    pending[pool.submit(self._fetch, key, unit)] = unit
+                keep_busy()
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                finished: list[Unit] = []
+                rows: list[Row] = []
                 for future in done:
                     unit = pending.pop(future)
                     try:
-                        rows = future.result()
+                        rows.extend(future.result())
                     except _ArchiveMissing:
                         missing.append(unit)
                         continue
-                    # Keep the fetchers busy while this thread writes: one writer, so the
-                    # database sees sequential bulk inserts instead of competing ones.
-                    while todo and len(pending) < self._concurrency:
-                        nxt = todo.popleft()
-                        pending[pool.submit(self._fetch, key, nxt)] = nxt
-                    self._store(key, unit, rows, report)
+                    finished.append(unit)
+                # Fetchers stay busy while this thread writes. One writer: the database sees
+                # sequential bulk inserts, one per batch of pages that finished together,
+                # instead of competing ones.
+                keep_busy()
+                if finished:
+                    self._store(key, finished, rows, report)
                     on_progress(report)
         except BaseException:
             for future in pending:
@@ -149,14 +156,15 @@ class KlinePager:
             raise
         return sorted(missing, key=lambda u: u.start_ms)
 
-    def _store(self, key: SeriesKey, unit: Unit, rows: list[Row], report: PagerReport) -> None:
+    def _store(
+        self, key: SeriesKey, units: list[Unit], rows: list[Row], report: PagerReport
+    ) -> None:
         report.candles_written += self._candles.insert(key, rows)
         report.candles_received += len(rows)
-        report.pages_done += 1
-        if unit.archive_path:
-            report.archive_files += 1
-        else:
-            report.rest_pages += 1
+        report.pages_done += len(units)
+        archived = sum(1 for u in units if u.archive_path)
+        report.archive_files += archived
+        report.rest_pages += len(units) - archived
 
     def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
         """The unit's closed candles as stored rows (converted here, in parallel)."""

@@ -12,6 +12,7 @@ from cl3_common.store import SeriesKey
 from cl3_worker.context import WorkerContext, get_context
 from cl3_worker.jobs.attempts import fail_if_last_attempt
 from cl3_worker.pager import KlinePager, PagerReport
+from cl3_worker.publisher import ProgressPublisher
 
 log = logging.getLogger("cl3.worker.fetch")
 
@@ -38,21 +39,22 @@ def run_fetch(
     recorder.started(task_id)
     began = time.monotonic()
 
+    publisher = ProgressPublisher(lambda fields: recorder.progress.update(task_id, **fields))
+
     def on_progress(report: PagerReport) -> None:
         elapsed = max(time.monotonic() - began, 1e-6)
         fetched = report.pages_done - report.pages_skipped
         remaining = report.pages_total - report.pages_done
         eta = remaining * elapsed / fetched if fetched else None
         percent = 100 * report.pages_done // report.pages_total if report.pages_total else 99
-        recorder.progress.update(
-            task_id,
+        publisher.publish(dict(
             progress=min(99, percent),  # 100 only once the result is stored
             pages_done=report.pages_done,
             pages_total=report.pages_total,
             candles_written=report.candles_written,
             candles_per_s=round(report.candles_received / elapsed, 1),
             eta_s=None if eta is None else round(eta, 1),
-        )
+        ))  # fmt: skip
 
     try:
         # A symbol REST no longer lists (delisted) is read from the archive alone.
@@ -64,7 +66,8 @@ def run_fetch(
             clock_ms=lambda: int(ctx.clock() * 1000),
             archive=ctx.backfill_archive if on_rest else ctx.archive,
         )
-        report = pager.run(key, start_ms, end_ms, on_progress, use_rest=on_rest)
+        with publisher:
+            report = pager.run(key, start_ms, end_ms, on_progress, use_rest=on_rest)
     except PermanentError as e:
         code = (
             "invalid_symbol"

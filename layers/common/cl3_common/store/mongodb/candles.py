@@ -21,9 +21,8 @@ from pymongo import errors as mongo_errors
 from pymongo.database import Database
 from pymongo.operations import ReplaceOne
 
-from cl3_common.derived.gaps import Hole
 from cl3_common.errors import PermanentError
-from cl3_common.store.holes import holes_by_counting
+from cl3_common.store.candles_base import CandleStoreBase
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.mongodb.client import translated
 from cl3_common.store.protocols import BatchCallback
@@ -90,7 +89,7 @@ def range_filter(key: SeriesKey, start_ms: int | None, end_ms: int | None) -> di
     return query
 
 
-class MongoCandleStore:
+class MongoCandleStore(CandleStoreBase):
     def __init__(self, db: Database) -> None:
         self._col = db.get_collection("candles", codec_options=_MS_CODEC)
         self._bounds = db["candle_series"]
@@ -162,18 +161,6 @@ class MongoCandleStore:
             if at_most is None:
                 return int(self._col.count_documents(query))
             return int(self._col.count_documents(query, limit=max(1, at_most)))
-
-    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
-        # On mongod, counts of a range are index counts, as in SQLite.
-        return holes_by_counting(
-            key.interval, start_ms, end_ms,
-            lambda lo, hi: self.count(key, lo, hi), lambda lo, hi: self.open_times(key, lo, hi),
-        )  # fmt: skip
-
-    def bounds(self, key: SeriesKey) -> SeriesBounds | None:
-        found = self.list_series(market=key.market, kind=key.kind, symbol=key.symbol,
-                                 interval=key.interval)  # fmt: skip
-        return found[0] if found else None
 
     def list_series(
         self,

@@ -7,8 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from cl3_common.derived.gaps import Hole
-from cl3_common.store.holes import holes_by_counting
+from cl3_common.store.candles_base import CandleStoreBase
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.protocols import BatchCallback
 from cl3_common.store.rows import Row, SeriesBounds
@@ -36,7 +35,7 @@ _COLUMN_BATCH = 100_000
 FAR_FUTURE_MS = 2**62
 
 
-class SqliteCandleStore:
+class SqliteCandleStore(CandleStoreBase):
     def __init__(self, db: SqliteDatabase, ids: SeriesIds) -> None:
         self._db = db
         self._ids = ids
@@ -107,18 +106,6 @@ class SqliteCandleStore:
                 return int(conn.execute(sql, (sid, start_ms, end_ms)).fetchone()[0])
             sql = f"SELECT count(*) FROM (SELECT 1 FROM candles WHERE {_RANGE} LIMIT ?)"
             return int(conn.execute(sql, (sid, start_ms, end_ms, max(0, at_most))).fetchone()[0])
-
-    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
-        return holes_by_counting(
-            key.interval, start_ms, end_ms,
-            lambda lo, hi: self.count(key, lo, hi), lambda lo, hi: self.open_times(key, lo, hi),
-        )  # fmt: skip
-
-    def bounds(self, key: SeriesKey) -> SeriesBounds | None:
-        found = self.list_series(
-            market=key.market, kind=key.kind, symbol=key.symbol, interval=key.interval
-        )
-        return found[0] if found else None
 
     def list_series(
         self,

@@ -91,7 +91,8 @@ class ArchiveProbe:
 
 def _periods(start_ms: int, end_ms: int, unit: str, now_ms: int) -> list[int]:
     """Starts of the UTC days or months overlapping [start_ms, end_ms) that are over by now."""
-    found, cursor = [], align_down(start_ms, unit)
+    found: list[int] = []
+    cursor = align_down(start_ms, unit)
     while cursor < end_ms and len(found) < 10_000:
         if next_open(cursor, unit) <= now_ms:
             found.append(cursor)

@@ -1,21 +1,37 @@
-"""GET /api/symbols: the exchange's tradable symbols (from the cached exchangeInfo)."""
+"""GET /api/symbols: each market's listed symbols with their status (cached exchangeInfo)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from chalicelib.router import Router
-from chalicelib.runtime import RuntimeProvider
-from cl3_common.auth import Principal
+from chalicelib.declarations import Call, ResponseDoc, RouteGroup
+from chalicelib.fields import Market
+from chalicelib.inputs import Inputs, NoInputs
+from chalicelib.schemas import Symbols
+
+routes = RouteGroup("symbols")
 
 
-def symbol_routes(runtime: RuntimeProvider) -> Router:
-    router = Router(__name__, runtime)
+class SymbolsQuery(Inputs):
+    market: Market = "spot"
+    status: Literal["trading", "all"] = "trading"
 
-    @router.route("/api/symbols")
-    def symbols(user: Principal) -> dict[str, Any]:
-        info = router.runtime.universe.catalog("spot").info()
-        tradable = sorted(s for s, i in info.symbols.items() if i.status == "TRADING")
-        return {"symbols": tradable, "count": len(tradable)}
 
-    return router
+@routes.get(
+    "/api/symbols",
+    summary="A market's symbols, with their status and, for futures, their dates",
+    description=(
+        "`status=trading` (the default) lists the symbols trading now; `status=all` also those "
+        "halted (`BREAK`) or settled (`DELIVERED`), which can still be fetched for their "
+        "history. Symbols removed from the exchange are in no list, but a fetch of them is "
+        "served from the archive (docs/markets.md)."
+    ),
+    query=SymbolsQuery,
+    responses={200: ResponseDoc("Sorted symbols.", Symbols)},
+)
+def symbols(call: Call[NoInputs, SymbolsQuery, NoInputs]) -> dict[str, Any]:
+    q = call.query
+    listings = call.runtime.universe.symbols(q.market, trading_only=q.status == "trading")
+    names = [row["symbol"] for row in listings]
+    return {"market": q.market, "status": q.status, "symbols": names, "count": len(names),
+            "listings": listings}  # fmt: skip

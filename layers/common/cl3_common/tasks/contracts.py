@@ -21,6 +21,7 @@ class TaskType(StrEnum):
     REFRESH = "refresh"
     ANALYZE = "analyze"
     EXPORT = "export"
+    FUNDING = "funding"  # a futures symbol's funding-rate history over a range
 
 
 @dataclass(frozen=True)
@@ -39,4 +40,5 @@ CONTRACTS: dict[TaskType, JobContract] = {
         QUEUE_ANALYTICS, "cl3_worker.jobs.analyze.analyze_series", 1800, 1
     ),
     TaskType.EXPORT: JobContract(QUEUE_EXPORT, "cl3_worker.jobs.export.export_range", 3600, 1),
+    TaskType.FUNDING: JobContract(QUEUE_INGEST, "cl3_worker.jobs.funding.fetch_funding", 3600, 2),
 }

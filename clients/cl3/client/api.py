@@ -26,6 +26,8 @@ from cl3.client.types import (
     Candle,
     CandlePage,
     Coverage,
+    FundingEvent,
+    FundingPage,
     Health,
     Kind,
     Market,
@@ -85,8 +87,12 @@ class Client:
     def openapi(self) -> dict[str, Any]:
         return self._json("GET", "/openapi.json")
 
-    def symbols(self) -> Symbols:
-        return self._json("GET", "/api/symbols")
+    def symbols(
+        self, market: Market = "spot", status: Literal["trading", "all"] = "trading"
+    ) -> Symbols:
+        params = {k: v for k, v in (("market", market), ("status", status))
+                  if v not in ("spot", "trading")}  # fmt: skip
+        return self._json("GET", "/api/symbols", params=params)
 
     def usage(self) -> Usage:
         return self._json("GET", "/api/usage")
@@ -287,6 +293,42 @@ class Client:
             return accepted
         self.wait(accepted["task_id"])
         return self.result(accepted["task_id"])
+
+    # -- funding rates -----------------------------------------------------------------------
+    def submit_funding(
+        self, market: Market, symbol: str, start: TimeLike, end: TimeLike | None = None
+    ) -> TaskAccepted:
+        body: dict[str, Any] = {"market": market, "symbol": symbol, "start": as_time(start)}
+        if end is not None:
+            body["end"] = as_time(end)
+        return self._json("POST", "/api/funding/fetch", json=body)
+
+    def funding_page(
+        self,
+        market: Market,
+        symbol: str,
+        start: TimeLike | None = None,
+        end: TimeLike | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> FundingPage:
+        params = _read_params(start, end, limit, cursor, "spot", "trade")
+        return self._json("GET", f"/api/funding/{market}/{symbol}", params=params)
+
+    def funding(
+        self, market: Market, symbol: str, start: TimeLike | None = None,
+        end: TimeLike | None = None,
+    ) -> list[FundingEvent]:  # fmt: skip
+        """Every stored funding event of the range, page after page."""
+        events: list[FundingEvent] = []
+        cursor: str | None = None
+        while True:
+            page = self.funding_page(market, symbol, start, end, limit=PAGE_SIZE, cursor=cursor)
+            events += page["events"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return events
 
     # -- plumbing ----------------------------------------------------------------------------
     def request(self, method: str, path: str, **options: Any) -> requests.Response:

@@ -19,13 +19,13 @@ from cl3_common.auth.verifier import KeySource, SecretKeySource
 from cl3_common.exchange.archive_probe import ArchiveProbe
 from cl3_common.exchange.hosts import ExchangeHosts
 from cl3_common.exchange.universe import SymbolUniverse
-from cl3_common.progress import ProgressStore
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings, SettingsError
 from cl3_common.store import Stores, open_stores
-from cl3_common.tasks import TaskRecorder, TaskService
+from cl3_common.tasks import TaskService
 from cl3_common.tiers import Entitlements, build_entitlements
+from cl3_common.timeouts import REQUEST_READ_S, REQUEST_WAIT_S
 
 
 @dataclass
@@ -64,18 +64,18 @@ class Runtime:
         )
         # The API only asks each market for its symbol list, through the same gates as the
         # workers: nothing is sent to a banned host (it answers 503 at once instead).
-        hosts = ExchangeHosts(settings, r, session, clock=clock, sleep=sleep,
-                              max_ban_wait_s=0, max_attempts=2)  # fmt: skip
-        probe = ArchiveProbe(settings.BINANCE_ARCHIVE_URL, session, r, clock_ms=clock_ms)
-        progress = ProgressStore(r, clock_ms)
-        recorder = TaskRecorder(r, progress, stores.tasks, clock_ms)
+        hosts = ExchangeHosts(settings, r, session, clock=clock, sleep=sleep, max_ban_wait_s=0,
+                              max_attempts=1, timeout_s=REQUEST_READ_S,
+                              catalog_wait_s=REQUEST_WAIT_S)  # fmt: skip
+        probe = ArchiveProbe(settings.BINANCE_ARCHIVE_URL, session, r, clock_ms=clock_ms,
+                             timeout_s=REQUEST_READ_S)  # fmt: skip
         return cls(
             settings=settings,
             redis=r,
             stores=stores,
             authenticator=authenticator,
             universe=SymbolUniverse(hosts.catalog, probe),
-            tasks=TaskService(r, progress, stores.tasks, recorder),
+            tasks=TaskService(r, stores.tasks, clock_ms),
             entitlements=build_entitlements(settings.TIER_LIMITS),
             clock=clock,
             rate_limiter=RateLimiter(r, clock),

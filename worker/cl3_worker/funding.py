@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from cl3_common.errors import InvalidSymbol
 from cl3_common.exchange.archive_paths import funding_file
 from cl3_common.exchange.client import FUNDING_LIMIT, BinanceClient
 from cl3_common.intervals import align_down, next_open
@@ -96,6 +97,9 @@ class FundingFetcher:
             report.pages_total = max(report.pages_total, report.pages_done)
             on_progress(report)
         report.pages_total = report.pages_done  # the estimate becomes the count
+        if not on_rest and not report.archive_files:
+            raise InvalidSymbol(f"{key.label()}: the exchange does not list {key.symbol} and "
+                                "the archive has no funding file of it in the range")  # fmt: skip
         return report
 
     def _rest(

@@ -6,20 +6,29 @@ cover, including files it turned out not to have. Units already complete in the 
 skipped, so a re-run or a retry after a crash resumes instead of starting over. Only closed
 candles are written. Progress is reported after every unit. Pacing is the client's job: its
 gate reserves request weight from the budget its market's host shares with every worker.
+
+The archive is a shortcut, never a requirement, while REST serves the symbol: a file that is
+missing, corrupt (checksum) or cannot be downloaded (connection refused, timeout, 5xx) is paged
+from the REST API instead, with a warning in the report. After a transport failure the
+archive is not tried again in this run (one dead host costs one file's retries, not one per
+file). Only the exchange's own refusal of a REST request (ExchangeRejected: -1121, -1120, ...)
+fails the fetch. For a symbol REST no longer serves the archive is all there is: a file it
+lacks is reported, and an archive host that cannot be reached is an outage (retried).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+from cl3_common.errors import InvalidSymbol
 from cl3_common.exchange.client import BinanceClient
 from cl3_common.store import Row, SeriesKey, kline_to_row
-from cl3_worker.archive import ArchiveClient, CorruptArchive
+from cl3_worker.archive import ArchiveClient, ArchiveUnavailable, CorruptArchive
 from cl3_worker.plan import Unit, archive_units, incomplete_units, rest_units, uncovered
 
 log = logging.getLogger("cl3.worker.pager")
@@ -43,9 +52,33 @@ class PagerReport:
     archive_missing: int = 0  # files the archive lacks where it is the only source
     candles_written: int = 0
     candles_received: int = 0
+    # Why archive files were paged from REST instead (missing files are not counted here).
+    archive_problems: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def warnings(self) -> list[str]:
+        notes = [
+            f"{n} archive file{'s' if n > 1 else ''} could not be used ({reason}); "
+            "paged from the REST API instead"
+            for reason, n in self.archive_problems.items()
+        ]
+        if self.archive_missing:
+            notes.append(
+                f"{self.archive_missing} archive file(s) of this symbol do not exist; the REST "
+                "API no longer serves it, so their candles are missing"
+            )
+        return notes
 
 
 ProgressCallback = Callable[[PagerReport], None]
+
+
+class ArchiveFallback(Exception):
+    """An archive unit the archive could not give; `reason` is None for a missing file."""
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(reason or "not in the archive")
+        self.reason = reason
 
 
 class KlinePager:
@@ -63,6 +96,8 @@ class KlinePager:
         self._concurrency = max(1, concurrency)
         self._clock_ms = clock_ms
         self._archive = archive
+        self._archive_down: str | None = None  # why the archive host is not tried again
+        self._use_rest = True
 
     def run(
         self,
@@ -76,9 +111,13 @@ class KlinePager:
         """`use_rest=False`: the REST API does not serve the symbol (delisted); the archive's
         files, partial ones at the ends included, are all there is."""
         now_ms = self._clock_ms()
+        self._use_rest, self._archive_down = use_rest, None
         files: list[Unit] = []
         if self._archive is not None:
             files = archive_units(key, start_ms, end_ms, now_ms=now_ms, edges=not use_rest)
+        if not use_rest and not files:
+            raise InvalidSymbol(f"{key.label()}: the exchange does not list {key.symbol} and "
+                                "the archive has no complete day of it in the range")  # fmt: skip
         stored = list(self._candles.open_times(key, start_ms, end_ms))
         pages = self._rest_plan(key, start_ms, end_ms, files) if use_rest else []
         file_todo = incomplete_units(files, stored)
@@ -102,6 +141,10 @@ class KlinePager:
                 report.pages_skipped = files_skipped + len(pages) - len(page_todo)
                 report.pages_done = len(kept) + len(pages) - len(page_todo)
             elif missing:
+                if len(missing) == len(file_todo) and not files_skipped:
+                    raise InvalidSymbol(f"{key.label()}: the exchange does not list "
+                                        f"{key.symbol} and the archive has none of its files "
+                                        "in the range")  # fmt: skip
                 report.archive_missing += len(missing)
                 report.pages_done += len(missing)  # nothing more to get for them
             self._run_units(pool, key, page_todo, report, on_progress)
@@ -139,8 +182,10 @@ class KlinePager:
                     unit = pending.pop(future)
                     try:
                         rows.extend(future.result())
-                    except _ArchiveMissing:
+                    except ArchiveFallback as fallback:
                         missing.append(unit)
+                        if fallback.reason:
+                            report.archive_problems[fallback.reason] += 1
                         continue
                     finished.append(unit)
                 # Fetchers stay busy while this thread writes. One writer: the database sees
@@ -170,15 +215,7 @@ class KlinePager:
         """The unit's closed candles as stored rows (converted here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
-            assert self._archive is not None
-            try:
-                stored = self._archive.rows(unit.archive_path)
-            except CorruptArchive:
-                log.warning("corrupt archive %s (twice); not stored", unit.archive_path)
-                raise _ArchiveMissing() from None
-            if stored is None:
-                log.info("archive has no %s", unit.archive_path)
-                raise _ArchiveMissing()
+            stored = self._archive_rows(unit.archive_path)
         else:
             klines = self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1,
@@ -187,6 +224,23 @@ class KlinePager:
             stored = [kline_to_row(k) for k in klines]
         return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
 
-
-class _ArchiveMissing(Exception):
-    pass
+    def _archive_rows(self, path: str) -> list[Row]:
+        if self._archive is None or self._archive_down:
+            raise ArchiveFallback(self._archive_down or "no archive configured")
+        try:
+            rows = self._archive.rows(path)
+        except CorruptArchive as e:
+            log.warning("archive %s: %s (twice); not stored", path, e)
+            raise ArchiveFallback(str(e)) from None
+        except (ArchiveUnavailable, OSError, ValueError) as e:
+            if not self._use_rest:
+                raise  # the only source is down: an outage, waited out by the job runner
+            # Any failure to download or read it: the REST API has the same candles.
+            reason = getattr(e, "reason", None) or type(e).__name__
+            self._archive_down = f"archive unreachable: {reason}"
+            log.warning("archive %s: %s; paging from the REST API instead", path, e)
+            raise ArchiveFallback(self._archive_down) from None
+        if rows is None:
+            log.info("archive has no %s", path)
+            raise ArchiveFallback(None)
+        return rows

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from cl3_common.exchange.client import KLINES_LIMIT
 from cl3_common.intervals import (
+    DAY_MS,
     add_candles,
     align_down,
     align_up,
@@ -27,8 +28,6 @@ from cl3_common.intervals import (
 )
 from cl3_common.store import SeriesKey
 from cl3_worker.archive import file_path, period_end
-
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)

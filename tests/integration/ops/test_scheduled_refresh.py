@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from chalice.test import Client
 from rq import Queue
 from rq.job import Job, JobStatus
@@ -20,10 +21,16 @@ from chalicelib.factory import create_app
 from chalicelib.runtime import Runtime
 from chalicelib.scheduled import REFRESH_FUNCTION_NAME
 from cl3_common.intervals import add_candles, align_down
-from cl3_common.refresh import enqueue_refresh, is_stale, refresh_job_id
+from cl3_common.refresh import (
+    enqueue_refresh,
+    funding_refresh_task_id,
+    is_stale,
+    refresh_task_id,
+)
 from cl3_common.settings import Settings
-from cl3_common.store import SeriesKey
-from cl3_common.tasks.contracts import CONTRACTS, QUEUE_INGEST, TaskType
+from cl3_common.store import FundingKey, SeriesKey
+from cl3_common.tasks import TaskService
+from cl3_common.tasks.contracts import QUEUE_INGEST, RUNNER
 
 HOUR_MS = 3_600_000
 BTC_1H = SeriesKey("BTCUSDT", "1h")
@@ -56,7 +63,7 @@ def tracked(runtime: Runtime, seed_candles: Any, frozen_now_ms: int) -> dict[str
                              ("SOLUSDT", "1h")):  # fmt: skip
         runtime.stores.series.track(SeriesKey(symbol, interval), first_ms=now - 30 * 24 * HOUR_MS)
     return {
-        "stale": [refresh_job_id(BTC_1H), refresh_job_id(SeriesKey("BNBUSDT", "1d"))],
+        "stale": [refresh_task_id(BTC_1H), refresh_task_id(SeriesKey("BNBUSDT", "1d"))],
         "fresh": ["ETHUSDT 1h"],
         "empty": ["SOLUSDT 1h"],
     }
@@ -94,9 +101,13 @@ def test_one_refresh_per_stale_series_and_none_extra_when_invoked_twice(
     assert first["fresh"] == tracked["fresh"] and first["empty"] == tracked["empty"]
     assert first["checked"] == 4
 
-    job = Job.fetch(refresh_job_id(BTC_1H), connection=redis_client)
-    assert job.func_name == CONTRACTS[TaskType.REFRESH].func
-    assert job.kwargs == {"symbol": "BTCUSDT", "interval": "1h", "market": "spot", "kind": "trade"}
+    job = Job.fetch(refresh_task_id(BTC_1H), connection=redis_client)
+    assert job.func_name == RUNNER
+    assert job.kwargs == {
+        "task_type": "refresh",
+        "task_id": refresh_task_id(BTC_1H),
+        "params": {"symbol": "BTCUSDT", "interval": "1h", "market": "spot", "kind": "trade"},
+    }
     assert job.meta["type"] == "refresh"
 
     second = _invoke(scheduled_app)
@@ -115,10 +126,11 @@ def test_refresh_jobs_bring_series_up_to_date(
     assert newest is not None
     last_closed = align_down(int(time.time() * 1000), "1h") - HOUR_MS
     assert newest.last_open_time >= min(last_closed, align_down(frozen_now_ms, "1h") - HOUR_MS)
-    task = stores.tasks.get(refresh_job_id(BTC_1H))
+    task = stores.tasks.get(refresh_task_id(BTC_1H))
     assert task["status"] == "finished" and task["owner"] == "system:scheduler"
     assert task["type"] == "refresh" and task["result"]["candles_written"] >= 5
-    assert task["params"]["start_ms"] == align_down(frozen_now_ms, "1h") - 6 * HOUR_MS
+    assert task["result"]["start"] == align_down(frozen_now_ms, "1h") - 6 * HOUR_MS
+    assert task["result"]["warnings"] == [] and task["error"] is None
 
     # Fresh now: the next scheduled run enqueues nothing.
     again = _invoke(scheduled_app)
@@ -126,18 +138,23 @@ def test_refresh_jobs_bring_series_up_to_date(
     assert Queue(QUEUE_INGEST, connection=redis_client).count == 0
 
 
-def test_a_finished_refresh_does_not_block_the_next_one(redis_client):
-    job_id = refresh_job_id(BTC_1H)
-    assert enqueue_refresh(redis_client, BTC_1H) is True
-    assert enqueue_refresh(redis_client, BTC_1H) is False  # pending: refused by RQ
+def test_a_failed_refresh_does_not_block_the_next_one(redis_client, stores):
+    tasks = TaskService(redis_client, stores.tasks, lambda: int(time.time() * 1000))
+    job_id = refresh_task_id(BTC_1H)
+    assert enqueue_refresh(redis_client, tasks, BTC_1H) is True
+    assert enqueue_refresh(redis_client, tasks, BTC_1H) is False  # pending
 
+    # Its worker died on the last attempt: RQ failed the job, our record still says queued.
     job = Job.fetch(job_id, connection=redis_client)
     queue = Queue(QUEUE_INGEST, connection=redis_client)
     queue.remove(job_id)
     job.set_status(JobStatus.FAILED)
-    assert enqueue_refresh(redis_client, BTC_1H) is True  # the failed one is replaced
+    state = tasks.reader.read(job_id)
+    assert state is not None and state.status == "failed" and state.error["code"] == "internal"
+    assert enqueue_refresh(redis_client, tasks, BTC_1H) is True  # the failed one is replaced
     assert queue.job_ids == [job_id]
     assert Job.fetch(job_id, connection=redis_client).get_status() == "queued"
+    assert tasks.reader.read(job_id).status == "queued"  # a fresh record for the new run
 
 
 def test_the_lambda_handler_works_without_app_py(env, tracked, redis_client):
@@ -156,3 +173,49 @@ def test_the_lambda_handler_works_without_app_py(env, tracked, redis_client):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert sorted(report["enqueued"]) == ["BNBUSDT 1d", "BTCUSDT 1h"]
     assert Queue(QUEUE_INGEST, connection=redis_client).count == 2
+
+
+def test_tracked_funding_series_are_refreshed_once_the_next_event_is_due(
+    scheduled_app, runtime, redis_client, stores, run_worker_burst, frozen_now_ms, exchange
+):
+    """A funding series someone fetched is refreshed from its newest stored event to now."""
+    btc, eth = FundingKey("usdm", "BTCUSDT"), FundingKey("usdm", "ETHUSDT")
+
+    def served(symbol: str, start: int) -> tuple:  # the exchange's event at or after `start`
+        (row,) = requests.get(
+            f"{exchange.url}/fapi/v1/fundingRate",
+            timeout=10,
+            params={"symbol": symbol, "startTime": start, "limit": 1},
+        ).json()
+        return (row["fundingTime"], float(row["fundingRate"]), None, None)
+
+    last_8h = frozen_now_ms - frozen_now_ms % (8 * HOUR_MS)
+    # BTCUSDT: its newest event two intervals ago (one more is due); ETHUSDT: the latest one.
+    stores.funding.insert(btc, [served("BTCUSDT", last_8h - 16 * HOUR_MS)])
+    latest_eth = requests.get(
+        f"{exchange.url}/fapi/v1/fundingRate", timeout=10, params={"symbol": "ETHUSDT", "limit": 1}
+    ).json()[0]
+    stores.funding.insert(eth, [(latest_eth["fundingTime"], 0.0001, None, 4)])
+    for key in (btc, eth, FundingKey("coinm", "BTCUSD_PERP")):
+        runtime.stores.funding.track(key)
+    report = _invoke(scheduled_app)
+    assert report["enqueued"] == ["BTCUSDT funding (usdm)"]
+    assert report["fresh"] == ["ETHUSDT funding (usdm)"]
+    assert report["empty"] == ["BTCUSD_PERP funding (coinm)"]
+    task_id = funding_refresh_task_id(btc)
+    assert Queue(QUEUE_INGEST, connection=redis_client).job_ids == [task_id]
+    assert _invoke(scheduled_app)["pending"] == ["BTCUSDT funding (usdm)"]
+
+    done = run_worker_burst(QUEUE_INGEST)
+    assert done.returncode == 0, done.stderr[-3000:]
+    task = stores.tasks.get(task_id)
+    assert task["status"] == "finished" and task["type"] == "funding_refresh", task
+    events = stores.funding.read(btc, last_8h - 16 * HOUR_MS, frozen_now_ms + 1)
+    assert [e[0] // HOUR_MS * HOUR_MS for e in events] == [
+        last_8h - 16 * HOUR_MS,
+        last_8h - 8 * HOUR_MS,
+        last_8h,
+    ]
+    # The seeded event lacked its interval and mark price: the refresh (which reads a day back
+    # to measure intervals) filled them in, and measured the new events.
+    assert [e[3] for e in events] == [8, 8, 8] and all(e[2] is not None for e in events)

@@ -46,13 +46,17 @@ class SymbolCatalog:
         exchange: BinanceClient,
         ttl_s: int = 3600,
         *,
+        wait_s: float = FILL_LOCK_S,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         refresh_every_s: int = REFRESH_EVERY_S,
     ) -> None:
+        """`wait_s`: how long a caller waits for another one filling the cache (short on the
+        request path, cl3_common.timeouts)."""
         self._redis = client
         self._exchange = exchange
         self._ttl_s = ttl_s
+        self._wait_s = min(wait_s, FILL_LOCK_S)
         self._sleep = sleep
         self._clock = clock
         self._refresh_every_s = refresh_every_s
@@ -84,7 +88,7 @@ class SymbolCatalog:
     def _fill_once(self, *, refill: bool) -> ExchangeInfo:
         """Fill (or refill) the entry; while another caller does it, wait for its result."""
         lock = f"{self.key}:filling"
-        deadline = self._clock() + FILL_LOCK_S
+        deadline = self._clock() + self._wait_s
         while True:
             with redis_errors_translated():
                 mine = bool(self._redis.set(lock, "1", nx=True, ex=FILL_LOCK_S))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import redis
 import requests
 
-from cl3_common.exchange.catalog import SymbolCatalog, host_id
+from cl3_common.exchange.catalog import FILL_LOCK_S, SymbolCatalog, host_id
 from cl3_common.exchange.client import BinanceClient
 from cl3_common.exchange.gate import RedisWeightGate, WeightBudget
 from cl3_common.exchange.markets import MARKETS, Market
@@ -37,7 +37,10 @@ class ExchangeHosts:
         sleep: Callable[[float], None],
         max_ban_wait_s: float = 900.0,
         max_attempts: int = 6,
+        timeout_s: float = 10.0,
+        catalog_wait_s: float = FILL_LOCK_S,
     ) -> None:
+        """`timeout_s`, `catalog_wait_s`: short on the request path (cl3_common.timeouts)."""
         self._settings = settings
         self._redis = client
         self._session = session
@@ -45,6 +48,8 @@ class ExchangeHosts:
         self._sleep = sleep
         self._max_ban_wait_s = max_ban_wait_s
         self._max_attempts = max_attempts
+        self._timeout_s = timeout_s
+        self._catalog_wait_s = catalog_wait_s
         self._gates: dict[str, RedisWeightGate] = {}
         self._catalogs: dict[str, SymbolCatalog] = {}
         self._catalog_clients: dict[str, BinanceClient] = {}
@@ -71,7 +76,8 @@ class ExchangeHosts:
             if market not in self._catalogs:
                 # exchangeInfo goes through the host's gate too: never sent during a ban.
                 client = self._catalog_clients[market] = self._build(market)
-                self._catalogs[market] = SymbolCatalog(self._redis, client, sleep=self._sleep)
+                self._catalogs[market] = SymbolCatalog(self._redis, client, sleep=self._sleep,
+                                                       wait_s=self._catalog_wait_s)  # fmt: skip
             return self._catalogs[market]
 
     def client(self, market: str) -> BinanceClient:
@@ -101,5 +107,5 @@ class ExchangeHosts:
         return BinanceClient(
             spec.base_url(self._settings), self._session, market=spec, gate=self.gate(market),
             funding_gate=funding_gate, clock=self._clock, sleep=self._sleep,
-            max_attempts=self._max_attempts,
+            max_attempts=self._max_attempts, timeout_s=self._timeout_s,
         )  # fmt: skip

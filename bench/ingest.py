@@ -248,28 +248,35 @@ def main() -> None:
         r.flushdb()
         timed("CL3 pager fetch-only (REST, nothing stored)",
               lambda: fetch_only(url, r, end_ms, args.concurrency), results)  # fmt: skip
-        runs = [(market, archive) for market in args.markets.split(",")
-                for archive in (False, True)]  # fmt: skip
-        for market, archive in runs:
-            label = e2e_label(market, archive)
-            r.flushdb()
-            control.send("reset")
-            control.recv()
-            count = end_to_end(env, home, end_ms, archive=archive, market=market)()
-            elapsed = _inner[-1]
-            results.append((label, count, elapsed))
-            print(f"  {label:<46} {count:>9,} candles {elapsed:8.2f} s "
-                  f"{count / elapsed:>11,.0f} /s", flush=True)  # fmt: skip
-            want = expected_klines("BTCUSDT", "1m", START_MS, end_ms - 1,
-                                   now_ms=end_ms + DAY_MS, market=market)  # fmt: skip
-            assert count == len(want), (market, count, len(want))
-            control.send("stats")
-            stats[label] = control.recv()
+        for market in args.markets.split(","):
+            for archive in (False, True):
+                r.flushdb()
+                stats.update(run_end_to_end(control, env, home, end_ms, market, archive, results))
     finally:
         control.send("stop")
         sandbox.join(timeout=10)
         services.down(log=lambda m: None, which=("redis",))
     report(results, stats)
+
+
+def run_end_to_end(
+    control: Any, env: dict[str, str], home: Path, end_ms: int, market: str, archive: bool,
+    results: Results,
+) -> dict[str, Any]:  # fmt: skip
+    """One timed end-to-end run on a freshly reset sandbox; the exchange's counters after it."""
+    label = e2e_label(market, archive)
+    control.send("reset")
+    control.recv()
+    count = end_to_end(env, home, end_ms, archive=archive, market=market)()
+    elapsed = _inner[-1]
+    results.append((label, count, elapsed))
+    print(f"  {label:<46} {count:>9,} candles {elapsed:8.2f} s "
+          f"{count / elapsed:>11,.0f} /s", flush=True)  # fmt: skip
+    want = expected_klines("BTCUSDT", "1m", START_MS, end_ms - 1, now_ms=end_ms + DAY_MS,
+                           market=market)  # fmt: skip
+    assert count == len(want), (market, count, len(want))
+    control.send("stats")
+    return {label: control.recv()}
 
 
 def e2e_label(market: str, archive: bool) -> str:

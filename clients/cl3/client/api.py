@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import requests
@@ -18,7 +17,9 @@ from rich.console import Console
 
 from cl3.client.errors import TaskFailed
 from cl3.client.frames import candles_frame
+from cl3.client.funding import FundingMethods
 from cl3.client.progress import follow
+from cl3.client.times import TimeLike, as_time
 from cl3.client.transport import DEFAULT_TIMEOUT_S, Transport
 from cl3.client.types import (
     Analysis,
@@ -26,8 +27,6 @@ from cl3.client.types import (
     Candle,
     CandlePage,
     Coverage,
-    FundingEvent,
-    FundingPage,
     Health,
     Kind,
     Market,
@@ -41,12 +40,11 @@ from cl3.client.types import (
 if TYPE_CHECKING:
     import pandas as pd
 
-TimeLike = str | int | datetime
 DEFAULT_URL = "http://127.0.0.1:8000"
 PAGE_SIZE = 5000  # the API's largest page
 
 
-class Client:
+class Client(FundingMethods):
     def __init__(
         self,
         base_url: str = DEFAULT_URL,
@@ -294,42 +292,6 @@ class Client:
         self.wait(accepted["task_id"])
         return self.result(accepted["task_id"])
 
-    # -- funding rates -----------------------------------------------------------------------
-    def submit_funding(
-        self, market: Market, symbol: str, start: TimeLike, end: TimeLike | None = None
-    ) -> TaskAccepted:
-        body: dict[str, Any] = {"market": market, "symbol": symbol, "start": as_time(start)}
-        if end is not None:
-            body["end"] = as_time(end)
-        return self._json("POST", "/api/funding/fetch", json=body)
-
-    def funding_page(
-        self,
-        market: Market,
-        symbol: str,
-        start: TimeLike | None = None,
-        end: TimeLike | None = None,
-        *,
-        limit: int | None = None,
-        cursor: str | None = None,
-    ) -> FundingPage:
-        params = _read_params(start, end, limit, cursor, "spot", "trade")
-        return self._json("GET", f"/api/funding/{market}/{symbol}", params=params)
-
-    def funding(
-        self, market: Market, symbol: str, start: TimeLike | None = None,
-        end: TimeLike | None = None,
-    ) -> list[FundingEvent]:  # fmt: skip
-        """Every stored funding event of the range, page after page."""
-        events: list[FundingEvent] = []
-        cursor: str | None = None
-        while True:
-            page = self.funding_page(market, symbol, start, end, limit=PAGE_SIZE, cursor=cursor)
-            events += page["events"]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                return events
-
     # -- plumbing ----------------------------------------------------------------------------
     def request(self, method: str, path: str, **options: Any) -> requests.Response:
         """Any request, with this client's session, retries and errors."""
@@ -337,14 +299,6 @@ class Client:
 
     def _json(self, method: str, path: str, **options: Any) -> Any:
         return self.http.request(method, path, **options).json()
-
-
-def as_time(value: TimeLike) -> str | int:
-    """What the API takes: epoch ms as they are, datetimes as ISO-8601 (naive ones as UTC)."""
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.isoformat()
-    return value
 
 
 def _series_params(market: str, kind: str) -> dict[str, str]:

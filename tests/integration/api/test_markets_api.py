@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import requests
@@ -214,3 +215,25 @@ def test_symbols_per_market_and_status(api, auth_headers):
     assert status == 400 and bad["error"]["code"] == "invalid_request"
     status, bad = _get(api, headers, "/api/symbols?market=options")
     assert status == 400 and bad["error"]["code"] == "invalid_request"
+
+
+def test_a_banned_futures_host_answers_503_while_spot_is_served(
+    api, auth_headers, redis_client, exchange, settings
+):
+    from cl3_common.exchange import RedisWeightGate, WeightBudget
+    from cl3_common.exchange.hosts import gate_namespace
+
+    # The fapi host banned us (another process saw the 418): nothing is sent to it.
+    namespace = gate_namespace(MARKETS["usdm"], settings.BINANCE_USDM_BASE_URL)
+    gate = RedisWeightGate(redis_client, WeightBudget(), clock=time.time, sleep=time.sleep,
+                           namespace=namespace)  # fmt: skip
+    gate.ban(time.time() + 600)
+    before = exchange.stats()["families"]["fapi"]["requests"]
+    body = {"symbol": "BTCUSDT", "interval": "1h", "start": "2024-01-01T00:00:00Z",
+            "end": "2024-01-02T00:00:00Z"}  # fmt: skip
+    banned = _post(api, auth_headers(), "/api/market-data/fetch", {**body, "market": "usdm"})
+    assert banned.status_code == 503, banned.body
+    assert json.loads(banned.body)["error"]["code"] == "unavailable"
+    assert exchange.stats()["families"]["fapi"]["requests"] == before
+    spot = _post(api, auth_headers(), "/api/market-data/fetch", body)
+    assert spot.status_code == 202, spot.body

@@ -153,3 +153,21 @@ def test_funding_requests_keep_to_their_own_budget(tight_funding_limit, redis_cl
     before = fake_time.now
     client.klines("BTCUSDT", "1h", 1_704_067_200_000, limit=10)
     assert fake_time.now == before
+
+
+def test_a_429_on_funding_pauses_funding_requests_only(exchange, redis_client, fake_time):
+    exchange.clear_faults()
+    gates = {
+        name: RedisWeightGate(redis_client, WeightBudget(2400, 60), clock=fake_time.clock,
+                              sleep=fake_time.sleep, namespace=f"test:{name}")
+        for name in ("host", "funding")
+    }  # fmt: skip
+    client = BinanceClient(exchange.url, requests.Session(), market=USDM_MARKET, gate=gates["host"],
+                           funding_gate=gates["funding"], clock=fake_time.clock,
+                           sleep=fake_time.sleep)  # fmt: skip
+    exchange.inject(429, retry_after=7, path="/fapi/v1/fundingRate")
+    began = fake_time.now
+    assert len(client.funding_rates("BTCUSDT", 1_704_067_200_000, limit=3)) == 3
+    assert fake_time.now - began >= 7  # waited Retry-After before asking again
+    assert redis_client.get("cl3:test:funding:pause_until") is not None
+    assert redis_client.get("cl3:test:host:pause_until") is None  # klines were never paused

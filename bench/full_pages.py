@@ -7,7 +7,11 @@ from the two `POST /api/market-data/fetch` to both tasks `finished`, through `cl
 own process (50 ms latency, prewarmed). Prints the klines calls, the weight and candles/s the
 exchange saw. Run it on another checkout's code with that checkout's PYTHONPATH to compare.
 
-    python bench/full_pages.py [--latency-ms 50] [--concurrency 8]
+    python bench/full_pages.py [--latency-ms 50] [--concurrency 8] [--budget 240/6]
+
+`--budget LIMIT/SECONDS` scales the spot weight budget (240/6 is Binance's 6,000 a minute cut
+to the rate of a busy IP's 2,400), so the budget rather than round trips binds, as in a
+universe backfill.
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ TASK_CANDLES = 50_000
 SECRET = "bench-full-pages-secret-with-32-bytes-or-more"
 
 
-def serve(conn: Any, latency_ms: float) -> None:
-    with SandboxExchange(SandboxConfig(latency_ms=latency_ms), port=0) as exchange:
+def serve(conn: Any, latency_ms: float, budget: tuple[int, int]) -> None:
+    config = SandboxConfig(latency_ms=latency_ms, weight_limit=budget[0], window_s=budget[1])
+    with SandboxExchange(config, port=0) as exchange:
         exchange.prewarm("BTCUSDT", "1m", START_MS, START_MS + 2 * TASK_CANDLES * MIN)
         conn.send(exchange.url)
         while (command := conn.recv()) != "stop":
@@ -71,12 +76,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--budget", default="6000/60", help="spot weight LIMIT/SECONDS")
     args = parser.parse_args()
+    limit, window = (int(part) for part in args.budget.split("/"))
     home = ROOT / ".cl3" / "bench-full-pages"
     home.mkdir(parents=True, exist_ok=True)
     fork = multiprocessing.get_context("fork")
     control, child = fork.Pipe()
-    sandbox = fork.Process(target=serve, args=(child, args.latency_ms), daemon=True)
+    sandbox = fork.Process(target=serve, args=(child, args.latency_ms, (limit, window)),
+                           daemon=True)  # fmt: skip
     sandbox.start()
     url = control.recv()
     services = LocalServices(home, redis_port=free_port())
@@ -107,7 +115,8 @@ def main() -> None:
     candles = 2 * TASK_CANDLES
     spot = stats["families"]["spot"]
     print(f"2 tasks x {TASK_CANDLES:,} BTCUSDT 1m candles (no archive files), latency "
-          f"{args.latency_ms:.0f} ms, concurrency {args.concurrency}")  # fmt: skip
+          f"{args.latency_ms:.0f} ms, concurrency {args.concurrency}, budget "
+          f"{limit}/{window} s")  # fmt: skip
     print(f"  klines calls {spot['klines_requests']}, weight {spot['weight_used']}, "
           f"{elapsed:.2f} s, {candles / elapsed:,.0f} candles/s, "
           f"{spot['responses_429']} x 429, {spot['responses_418']} x 418")  # fmt: skip

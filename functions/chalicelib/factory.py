@@ -11,7 +11,17 @@ from chalicelib import middleware
 from chalicelib.declarations import RouteGroup
 from chalicelib.isolated_app import IsolatedChalice
 from chalicelib.router import Router
-from chalicelib.routes import docs, exports, health, market_data, seasonality, symbols, tasks, usage
+from chalicelib.routes import (
+    docs,
+    exports,
+    funding,
+    health,
+    market_data,
+    seasonality,
+    symbols,
+    tasks,
+    usage,
+)
 from chalicelib.runtime import Runtime, RuntimeProvider
 from chalicelib.scheduled import blueprint as scheduled_blueprint
 
@@ -23,6 +33,7 @@ ROUTE_GROUPS: tuple[RouteGroup, ...] = (
     usage.routes,
     exports.routes,
     seasonality.routes,
+    funding.routes,
     docs.routes,
 )
 

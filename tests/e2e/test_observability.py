@@ -312,4 +312,4 @@ def test_an_unusable_archive_file_is_a_fallback_with_a_warning(stack: Stack):
     warning = [line for line in stack.log("worker").splitlines()
                if "event=fallback.archive_to_rest" in line]  # fmt: skip
     assert len(warning) == 1 and " WARNING cl3.fallback: " in warning[0]
-    assert "BTCUSDT-1m-2023-03-21.zip" in warning[0] and "REST pages instead" in warning[0]
+    assert "BTCUSDT-1m-2023-03-21.zip" in warning[0] and "paging them from REST" in warning[0]

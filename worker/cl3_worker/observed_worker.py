@@ -16,6 +16,7 @@ from rq.job import Job, JobStatus
 from cl3_common.observability.exposition import become_horse, horse_exited
 from cl3_common.observability.jobs import JobRun, job_lost
 
+
 def task_type(job: Job) -> str:
     meta_type = (job.meta or {}).get("type")
     if meta_type:
@@ -82,10 +83,12 @@ class ObservedWorker(Worker):
             horse_exited()
 
     def handle_work_horse_killed(self, job: Job, retpid: Any, ret_val: Any, rusage: Any) -> None:
+        horse_exited()  # its "running" gauge goes before its end is counted
         job_lost(job.id, task_type(job), job.origin, "lost",
                  f"work horse died (wait status {ret_val})")  # fmt: skip
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
 
     def _handle_stopped_job(self, job: Job, queue: Queue, execution: Any) -> None:
+        horse_exited()
         job_lost(job.id, task_type(job), queue.name, "stopped", "stopped on request")
         super()._handle_stopped_job(job, queue, execution)

@@ -3,14 +3,17 @@ from __future__ import annotations
 import json
 import time
 
+import requests
 from rq import Queue
 
-from cl3_common.exchange import RedisWeightGate, WeightBudget
+from cl3_common.exchange import RedisWeightGate
+from cl3_common.exchange.hosts import ExchangeHosts
 from cl3_common.refresh import plan_refreshes
 from cl3_common.store import SeriesKey
 from tests.helpers import wait_until
 
 IDLE_QUEUE = {"queued": 0, "started": 0, "scheduled": 0, "deferred": 0, "failed": 0}
+NO_BAN = {"banned": False, "banned_until": None, "paused_until": None}
 
 
 def _health(api) -> dict:
@@ -20,9 +23,11 @@ def _health(api) -> dict:
     return json.loads(response.body)
 
 
-def _spot_gate(redis_client) -> RedisWeightGate:
-    """The spot host's gate exactly as workers build it (same Redis keys)."""
-    return RedisWeightGate(redis_client, WeightBudget(), clock=time.time, sleep=time.sleep)
+def _gate(settings, redis_client, market: str = "spot") -> RedisWeightGate:
+    """A host's gate exactly as workers build it (same Redis keys)."""
+    hosts = ExchangeHosts(settings, redis_client, requests.Session(), clock=time.time,
+                          sleep=time.sleep)  # fmt: skip
+    return hosts.gate(market)
 
 
 def test_health_reports_both_backends_up(api):
@@ -31,7 +36,7 @@ def test_health_reports_both_backends_up(api):
         "redis": True,
         "mongo": True,
         "store": {"backend": "sqlite", "ok": True},
-        "exchange": {"spot": {"banned": False, "banned_until": None, "paused_until": None}},
+        "exchange": {"spot": NO_BAN, "usdm": NO_BAN, "coinm": NO_BAN},
         "queues": {
             "cl3-ingest": IDLE_QUEUE,
             "cl3-analytics": IDLE_QUEUE,
@@ -41,31 +46,32 @@ def test_health_reports_both_backends_up(api):
     }
 
 
-def test_a_ban_shows_until_it_expires(api, redis_client):
+def test_a_ban_shows_until_it_expires(api, settings, redis_client):
     until = time.time() + 1.5
-    _spot_gate(redis_client).ban(until)
+    _gate(settings, redis_client).ban(until)
 
     banned = _health(api)
     assert banned["status"] == "ok"  # reads still work during a ban
     assert banned["exchange"]["spot"] == {
         "banned": True, "banned_until": int(until * 1000), "paused_until": None,
     }  # fmt: skip
+    assert banned["exchange"]["usdm"] == banned["exchange"]["coinm"] == NO_BAN
 
     lifted = wait_until(lambda: not _health(api)["exchange"]["spot"]["banned"], timeout_s=5)
     assert lifted
     assert time.time() >= until
-    assert _health(api)["exchange"]["spot"] == {
-        "banned": False, "banned_until": None, "paused_until": None,
-    }  # fmt: skip
+    assert _health(api)["exchange"]["spot"] == NO_BAN
 
 
-def test_a_429_pause_shows_while_it_holds(api, redis_client):
-    gate = _spot_gate(redis_client)
-    gate.pause(30)
-    spot = _health(api)["exchange"]["spot"]
-    assert spot["banned"] is False
-    assert spot["paused_until"] is not None
-    assert 29_000 <= spot["paused_until"] - time.time() * 1000 <= 30_500
+def test_each_host_has_its_own_breakers(api, settings, redis_client):
+    _gate(settings, redis_client, "usdm").pause(30)
+    _gate(settings, redis_client, "coinm").ban(time.time() + 60)
+    exchange = _health(api)["exchange"]
+    assert exchange["spot"] == NO_BAN
+    usdm = exchange["usdm"]
+    assert usdm["banned"] is False and usdm["paused_until"] is not None
+    assert 29_000 <= usdm["paused_until"] - time.time() * 1000 <= 30_500
+    assert exchange["coinm"]["banned"] is True and exchange["coinm"]["paused_until"] is None
 
 
 def test_queue_depths_count_jobs_but_name_no_symbol(api, redis_client):

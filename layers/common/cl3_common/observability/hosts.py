@@ -7,12 +7,19 @@ import time
 import redis
 
 from cl3_common.exchange.gate import RedisWeightGate, WeightBudget
+from cl3_common.exchange.hosts import gate_namespace
+from cl3_common.exchange.markets import MARKETS
 from cl3_common.observability.status import BreakerKeys
 from cl3_common.settings import Settings
 
 
 def host_breakers(client: redis.Redis, settings: Settings) -> dict[str, BreakerKeys]:
-    """Host family -> its breaker keys, taken from the gates themselves (no request is sent)."""
-    del settings  # one host until the futures hosts have gates of their own
-    gate = RedisWeightGate(client, WeightBudget(), clock=time.time, sleep=time.sleep)
-    return {"spot": BreakerKeys(gate.ban_key, gate.pause_key)}
+    """Host family (spot, usdm, coinm) -> its breaker keys, taken from gates built the way
+    workers build them (cl3_common.exchange.hosts); nothing is sent to the exchange."""
+    keys = {}
+    for name, market in MARKETS.items():
+        namespace = gate_namespace(market, market.base_url(settings))
+        gate = RedisWeightGate(client, WeightBudget(), clock=time.time, sleep=time.sleep,
+                               namespace=namespace)  # fmt: skip
+        keys[name] = BreakerKeys(gate.ban_key, gate.pause_key)
+    return keys

@@ -89,10 +89,11 @@ def store_call(backend: str, store: str, op: str, seconds: float) -> None:
     add_to_tally(store_calls=1, store_s=seconds)
 
 
-def fallback(kind: str, message: str, **fields: Any) -> None:
-    """A WARNING for every fallback: `archive_to_rest`, `exchange_retry`, `job_retry`."""
-    metrics().fallbacks.labels(kind).inc()
-    add_to_tally(fallbacks=1)
+def fallback(kind: str, message: str, *, count: int = 1, **fields: Any) -> None:
+    """A WARNING for every fallback: `archive_to_rest`, `exchange_retry`, `job_retry`;
+    `count` when one line stands for several (archive files paged from REST together)."""
+    metrics().fallbacks.labels(kind).inc(count)
+    add_to_tally(fallbacks=count)
     log_event(fallback_log, logging.WARNING, f"fallback.{kind}", message, kind=kind, **fields)
 
 

@@ -5,12 +5,14 @@ Open them with `open_stores(settings)`; see `protocols.py` for what each store d
 
 from cl3_common.store.factory import Stores, open_store_url, open_stores
 from cl3_common.store.keys import KINDS, MARKETS, SeriesKey
+from cl3_common.store.records import ApiKeyRecord
 from cl3_common.store.rows import API_FIELDS, Row, SeriesBounds, kline_to_row, row_to_api
 
 __all__ = [
     "API_FIELDS",
     "KINDS",
     "MARKETS",
+    "ApiKeyRecord",
     "Row",
     "SeriesBounds",
     "SeriesKey",

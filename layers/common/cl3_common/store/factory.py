@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from cl3_common.store.protocols import AnalysisStore, CandleStore, TaskStore, TrackedSeriesStore
+from cl3_common.store.protocols import (
+    AnalysisStore,
+    ApiKeyStore,
+    CandleStore,
+    TaskStore,
+    TrackedSeriesStore,
+    VerifiedRangeStore,
+)
 
 if TYPE_CHECKING:
     from cl3_common.settings import Settings
@@ -31,6 +38,9 @@ class Stores:
     analyses: AnalysisStore
     ping: Callable[[], bool]
     close: Callable[[], None]
+    # The Binance mirror's stores (docs/mirror.md).
+    api_keys: ApiKeyStore
+    verified: VerifiedRangeStore
 
 
 def open_stores(
@@ -65,11 +75,13 @@ def open_store_url(url: str, *, clock_ms: ClockMs = _wall_clock_ms) -> Stores:
 def open_sqlite(path: str | Path, *, clock_ms: ClockMs = _wall_clock_ms,
                 busy_timeout_s: float = 30.0) -> Stores:  # fmt: skip
     from cl3_common.store.sqlite.analyses import SqliteAnalysisStore
+    from cl3_common.store.sqlite.api_keys import SqliteApiKeyStore
     from cl3_common.store.sqlite.candles import SqliteCandleStore
     from cl3_common.store.sqlite.database import SqliteDatabase
     from cl3_common.store.sqlite.schema import migrate
     from cl3_common.store.sqlite.series import SqliteTrackedSeriesStore
     from cl3_common.store.sqlite.tasks import SqliteTaskStore
+    from cl3_common.store.sqlite.verified import SqliteVerifiedRangeStore
 
     db = SqliteDatabase(path, busy_timeout_s=busy_timeout_s)
     migrate(db)
@@ -82,6 +94,8 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = _wall_clock_ms,
         analyses=SqliteAnalysisStore(db),
         ping=db.ping,
         close=db.close,
+        api_keys=SqliteApiKeyStore(db),
+        verified=SqliteVerifiedRangeStore(db),
     )
 
 
@@ -94,11 +108,13 @@ def open_mongodb(
     socket_timeout_ms: int | None = None,
 ) -> Stores:
     from cl3_common.store.mongodb.analyses import MongoAnalysisStore
+    from cl3_common.store.mongodb.api_keys import MongoApiKeyStore
     from cl3_common.store.mongodb.candles import MongoCandleStore
     from cl3_common.store.mongodb.client import connect_mongo, mongo_ping
     from cl3_common.store.mongodb.schema import migrate
     from cl3_common.store.mongodb.series import MongoTrackedSeriesStore
     from cl3_common.store.mongodb.tasks import MongoTaskStore
+    from cl3_common.store.mongodb.verified import MongoVerifiedRangeStore
 
     client = connect_mongo(uri, timeout_ms=timeout_ms, socket_timeout_ms=socket_timeout_ms)
     db = client[db_name]
@@ -113,4 +129,6 @@ def open_mongodb(
         analyses=MongoAnalysisStore(db),
         ping=lambda: mongo_ping(client),
         close=client.close,
+        api_keys=MongoApiKeyStore(db),
+        verified=MongoVerifiedRangeStore(db),
     )

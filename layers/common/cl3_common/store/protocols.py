@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cl3_common.store.keys import SeriesKey
+from cl3_common.store.records import ApiKeyRecord
 from cl3_common.store.rows import Row, SeriesBounds
 
 if TYPE_CHECKING:
@@ -102,3 +103,44 @@ class AnalysisStore(Protocol):
     def get(self, key: SeriesKey) -> dict[str, Any] | None: ...
 
     def heatmap(self, key: SeriesKey) -> bytes | None: ...
+
+
+class VerifiedRangeStore(Protocol):
+    """Ranges of a series the exchange was asked for, where the store holds exactly the
+    exchange's closed candles (an empty stretch inside one is the exchange's own gap or a time
+    before listing, not something never fetched). The Binance mirror answers from the store
+    only inside these (docs/mirror.md)."""
+
+    def add(self, key: SeriesKey, start_ms: int, end_ms: int) -> None:
+        """Records [start_ms, end_ms) as verified (merged with what touches or overlaps it)."""
+        ...
+
+    def verified_until(self, key: SeriesKey, at_ms: int) -> int | None:
+        """The end of the verified stretch containing `at_ms` (exclusive), None if not verified."""
+        ...
+
+
+class ApiKeyStore(Protocol):
+    """Long-lived API keys, stored by the SHA-256 of the key (never the key itself)."""
+
+    def create(self, record: ApiKeyRecord) -> None: ...
+
+    def by_hash(self, key_hash: str) -> ApiKeyRecord | None:
+        """The key with this hash, revoked or not (callers check `revoked_at`)."""
+        ...
+
+    def list_for(self, owner: str) -> list[ApiKeyRecord]:
+        """The owner's keys that are not revoked, oldest first."""
+        ...
+
+    def revoke(self, owner: str, key_id: str, at_ms: int) -> ApiKeyRecord | None:
+        """Revokes one of the owner's live keys; None when the owner has no such live key."""
+        ...
+
+    def touch(self, key_id: str, at_ms: int) -> None:
+        """Records a use (callers throttle how often)."""
+        ...
+
+    def set_tier(self, owner: str, tier: str) -> None:
+        """The owner's plan changed: every key of theirs follows it."""
+        ...

@@ -5,6 +5,9 @@ Version 1 (from the first, spot-only layout): every candle gets `market`/`kind` 
 (market, kind, symbol, interval, open_time), and `candle_series` (per-series bounds and
 counts kept by the writers) is built once from what is stored. Every step is idempotent, so
 two processes starting together may both run it safely.
+
+Version 2: `api_keys` (unique `key_hash`, listed by owner) and `verified_ranges` (the
+mirror's verified stretches of each series).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pymongo.database import Database
 
 from cl3_common.store.mongodb.client import translated
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CANDLE_INDEX = "series_open_time"
 SERIES_FIELDS = ("market", "kind", "symbol", "interval")
 
@@ -25,19 +28,33 @@ def migrate(db: Database) -> int:
         found = int(meta["version"]) if meta else 0
         if found >= SCHEMA_VERSION:
             return found
-        candles = db["candles"]
-        candles.create_index(
-            [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)],
-            name=CANDLE_INDEX,
-        )
-        candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
-        candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
-        if "symbol_interval_open_time" in candles.index_information():
-            candles.drop_index("symbol_interval_open_time")
-        _rebuild_series_bounds(db)
-        db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+        if found < 1:
+            _version_1(db)
+        _version_2(db)
         db["meta"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
     return found
+
+
+def _version_1(db: Database) -> None:
+    candles = db["candles"]
+    candles.create_index(
+        [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)],
+        name=CANDLE_INDEX,
+    )
+    candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
+    candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
+    if "symbol_interval_open_time" in candles.index_information():
+        candles.drop_index("symbol_interval_open_time")
+    _rebuild_series_bounds(db)
+    db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+
+
+def _version_2(db: Database) -> None:
+    db["api_keys"].create_index("key_hash", unique=True, name="key_hash")
+    db["api_keys"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+    db["verified_ranges"].create_index(
+        [*((f, ASCENDING) for f in SERIES_FIELDS), ("start_ms", ASCENDING)], name="series_start"
+    )
 
 
 def _rebuild_series_bounds(db: Database) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from chalice import Chalice
 
 from chalicelib.isolated_app import IsolatedChalice
+from chalicelib.routes.api_keys import api_key_routes
 from chalicelib.routes.exports import export_routes
 from chalicelib.routes.health import health_routes
 from chalicelib.routes.market_data import market_data_routes
@@ -24,6 +25,7 @@ ROUTE_GROUPS = (
     symbol_routes,
     export_routes,
     seasonality_routes,
+    api_key_routes,
 )
 
 

@@ -52,7 +52,10 @@ class Router:
     def authenticate(self) -> Principal:
         headers = self.request.headers
         runtime = self.runtime
-        user = runtime.authenticator.authenticate(headers.get("authorization"))
+        if runtime.credentials is not None:  # API keys or tokens (cl3_common.auth.credentials)
+            user = runtime.credentials.authenticate(headers)
+        else:
+            user = runtime.authenticator.authenticate(headers.get("authorization"))
         if runtime.rate_limiter is not None:
             runtime.rate_limiter.check(user, runtime.entitlements[user.tier])
         return user

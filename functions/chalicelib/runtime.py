@@ -11,7 +11,9 @@ import redis
 import requests
 
 from cl3_common.auth import AuthCache, Authenticator, TokenVerifier
+from cl3_common.auth.api_keys import ApiKeys
 from cl3_common.auth.authenticator import RemoteSessionCheck
+from cl3_common.auth.credentials import RequestAuthenticator
 from cl3_common.auth.jwks import JwksKeySource, jwks_url
 from cl3_common.auth.remote import SupabaseUserCheck
 from cl3_common.auth.subscriptions import SubscriptionTable, SupabaseTierResolver
@@ -38,6 +40,9 @@ class Runtime:
     entitlements: dict[str, Entitlements]
     clock: Callable[[], float]
     rate_limiter: RateLimiter | None = None
+    # API keys (issue 15): every authenticated route goes through `credentials`.
+    api_keys: ApiKeys | None = None
+    credentials: RequestAuthenticator | None = None
 
     @classmethod
     def from_settings(
@@ -68,6 +73,7 @@ class Runtime:
         )
         progress = ProgressStore(r, clock_ms)
         recorder = TaskRecorder(r, progress, stores.tasks, clock_ms)
+        api_keys = ApiKeys(stores.api_keys, r, clock)
         return cls(
             settings=settings,
             redis=r,
@@ -78,6 +84,8 @@ class Runtime:
             entitlements=build_entitlements(settings.TIER_LIMITS),
             clock=clock,
             rate_limiter=RateLimiter(r, clock),
+            api_keys=api_keys,
+            credentials=RequestAuthenticator(authenticator, api_keys),
         )
 
     @classmethod

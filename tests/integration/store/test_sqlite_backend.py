@@ -88,3 +88,28 @@ def test_processes_write_and_read_at_once_without_lock_errors(tmp_path: Path):
             assert got == count
     finally:
         stores.close()
+
+
+def test_a_file_of_an_older_version_is_upgraded_in_place_keeping_its_data(tmp_path: Path):
+    from cl3_common.store.sqlite.schema import MIGRATIONS
+
+    path = tmp_path / "v1.sqlite3"
+    with sqlite3.connect(path) as conn:  # a file as version 1 left it, with a candle in it
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO candle_series (id, market, kind, symbol, interval, first_open_time, "
+            "last_open_time, count) VALUES (1, 'spot', 'trade', 'BTCUSDT', '1m', ?, ?, 1)",
+            (START, START),
+        )
+        conn.execute("INSERT INTO candles VALUES (1, ?, ?, 1, 2, 0.5, 1.5, 10, 15, 3, 4, 6)",
+                     (START, START + MINUTE - 1))  # fmt: skip
+    stores = open_sqlite(path)
+    try:
+        assert _version(path) == SCHEMA_VERSION > 1
+        assert stores.candles.read(SeriesKey("BTCUSDT", "1m"), START, START + MINUTE) == [
+            (START, START + MINUTE - 1, 1.0, 2.0, 0.5, 1.5, 10.0, 15.0, 3, 4.0, 6.0)]  # fmt: skip
+        assert stores.ledger.records(SeriesKey("BTCUSDT", "1m"), 0, 2**62) == []
+    finally:
+        stores.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cl3_common.derived.gaps import FetchRecord
 from cl3_common.store import Row, SeriesBounds, SeriesKey, Stores, kline_to_row
 from cl3_sandbox.exchange import expected_klines
 from tests.integration.store.conftest import NOW_MS
@@ -164,3 +165,32 @@ def test_whole_stores_can_be_listed_for_copying(any_stores: Stores):
     for key in (BTC_MARK, SeriesKey("ETHUSDT", "1h")):
         any_stores.analyses.save(key, {"candles": 1}, None)
     assert any_stores.analyses.series_keys() == sorted([BTC_MARK, SeriesKey("ETHUSDT", "1h")])
+
+
+def test_the_ledger_merges_records_and_the_latest_wins(any_stores: Stores):
+    ledger = any_stores.ledger
+    day = 1440 * MINUTE
+    assert ledger.records(BTC, START, START + day) == []
+    ledger.record(BTC, FetchRecord(START, START + 1000 * MINUTE, "complete", at_ms=1))
+    ledger.record(BTC, FetchRecord(START + 1000 * MINUTE, START + day, "complete", at_ms=2))
+    # Adjacent complete fetches coalesce into one record.
+    assert ledger.records(BTC, START, START + day) == [
+        FetchRecord(START, START + day, "complete", at_ms=2)]  # fmt: skip
+    error = {"code": "unavailable", "message": "exchange down"}
+    ledger.record(BTC, FetchRecord(START + 100 * MINUTE, START + 200 * MINUTE, "failed",
+                                   error, at_ms=3))  # fmt: skip
+    got = ledger.records(BTC, START, START + day)
+    assert [(r.start_ms - START) // MINUTE for r in got] == [0, 100, 200]
+    assert [r.outcome for r in got] == ["complete", "failed", "complete"]
+    assert got[1].error == error
+    assert ledger.records(BTC, START + 150 * MINUTE, START + 160 * MINUTE) == [got[1]]
+    assert ledger.records(ETH, START, START + day) == []
+
+
+def test_archive_checksums_are_kept_per_file(any_stores: Stores):
+    files = any_stores.archive_files
+    path = "/data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01.zip"
+    assert files.get(path) is None
+    files.record(path, "ab" * 32, rows=44_640, at_ms=5)
+    files.record(path, "cd" * 32, rows=44_640, at_ms=6)
+    assert files.get(path) == {"path": path, "sha256": "cd" * 32, "rows": 44_640, "loaded_at": 6}

@@ -12,10 +12,11 @@ from urllib.parse import urlparse
 from cl3_common.store.protocols import (
     AnalysisStore,
     ApiKeyStore,
+    ArchiveFileStore,
     CandleStore,
+    LedgerStore,
     TaskStore,
     TrackedSeriesStore,
-    VerifiedRangeStore,
 )
 
 if TYPE_CHECKING:
@@ -36,11 +37,11 @@ class Stores:
     tasks: TaskStore
     series: TrackedSeriesStore
     analyses: AnalysisStore
+    ledger: LedgerStore
+    archive_files: ArchiveFileStore
     ping: Callable[[], bool]
     close: Callable[[], None]
-    # The Binance mirror's stores (docs/mirror.md).
-    api_keys: ApiKeyStore
-    verified: VerifiedRangeStore
+    api_keys: ApiKeyStore  # the Binance mirror's API keys (cl3_common.auth.api_keys)
 
 
 def open_stores(
@@ -76,26 +77,30 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = _wall_clock_ms,
                 busy_timeout_s: float = 30.0) -> Stores:  # fmt: skip
     from cl3_common.store.sqlite.analyses import SqliteAnalysisStore
     from cl3_common.store.sqlite.api_keys import SqliteApiKeyStore
+    from cl3_common.store.sqlite.archive_files import SqliteArchiveFileStore
     from cl3_common.store.sqlite.candles import SqliteCandleStore
     from cl3_common.store.sqlite.database import SqliteDatabase
+    from cl3_common.store.sqlite.ledger import SqliteLedgerStore
     from cl3_common.store.sqlite.schema import migrate
     from cl3_common.store.sqlite.series import SqliteTrackedSeriesStore
+    from cl3_common.store.sqlite.series_ids import SeriesIds
     from cl3_common.store.sqlite.tasks import SqliteTaskStore
-    from cl3_common.store.sqlite.verified import SqliteVerifiedRangeStore
 
     db = SqliteDatabase(path, busy_timeout_s=busy_timeout_s)
     migrate(db)
+    ids = SeriesIds()
     return Stores(
         backend="sqlite",
         location=str(db.path),
-        candles=SqliteCandleStore(db),
+        candles=SqliteCandleStore(db, ids),
         tasks=SqliteTaskStore(db, clock_ms),
         series=SqliteTrackedSeriesStore(db, clock_ms),
         analyses=SqliteAnalysisStore(db),
+        ledger=SqliteLedgerStore(db, ids),
+        archive_files=SqliteArchiveFileStore(db),
         ping=db.ping,
         close=db.close,
         api_keys=SqliteApiKeyStore(db),
-        verified=SqliteVerifiedRangeStore(db),
     )
 
 
@@ -109,12 +114,13 @@ def open_mongodb(
 ) -> Stores:
     from cl3_common.store.mongodb.analyses import MongoAnalysisStore
     from cl3_common.store.mongodb.api_keys import MongoApiKeyStore
+    from cl3_common.store.mongodb.archive_files import MongoArchiveFileStore
     from cl3_common.store.mongodb.candles import MongoCandleStore
     from cl3_common.store.mongodb.client import connect_mongo, mongo_ping
+    from cl3_common.store.mongodb.ledger import MongoLedgerStore
     from cl3_common.store.mongodb.schema import migrate
     from cl3_common.store.mongodb.series import MongoTrackedSeriesStore
     from cl3_common.store.mongodb.tasks import MongoTaskStore
-    from cl3_common.store.mongodb.verified import MongoVerifiedRangeStore
 
     client = connect_mongo(uri, timeout_ms=timeout_ms, socket_timeout_ms=socket_timeout_ms)
     db = client[db_name]
@@ -127,8 +133,9 @@ def open_mongodb(
         tasks=MongoTaskStore(db, clock_ms),
         series=MongoTrackedSeriesStore(db, clock_ms),
         analyses=MongoAnalysisStore(db),
+        ledger=MongoLedgerStore(db),
+        archive_files=MongoArchiveFileStore(db),
         ping=lambda: mongo_ping(client),
         close=client.close,
         api_keys=MongoApiKeyStore(db),
-        verified=MongoVerifiedRangeStore(db),
     )

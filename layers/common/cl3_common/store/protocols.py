@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from cl3_common.derived.gaps import FetchRecord
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.records import ApiKeyRecord
 from cl3_common.store.rows import Row, SeriesBounds
@@ -105,18 +106,28 @@ class AnalysisStore(Protocol):
     def heatmap(self, key: SeriesKey) -> bytes | None: ...
 
 
-class VerifiedRangeStore(Protocol):
-    """Ranges of a series the exchange was asked for, where the store holds exactly the
-    exchange's closed candles (an empty stretch inside one is the exchange's own gap or a time
-    before listing, not something never fetched). The Binance mirror answers from the store
-    only inside these (docs/mirror.md)."""
+class LedgerStore(Protocol):
+    """What was fetched for each series and how it ended: the causes of gaps come from here.
 
-    def add(self, key: SeriesKey, start_ms: int, end_ms: int) -> None:
-        """Records [start_ms, end_ms) as verified (merged with what touches or overlaps it)."""
+    Recording merges with what is there (the latest record wins where they overlap, adjacent
+    equal records coalesce), so a series fetched page by page stays a handful of records.
+    """
+
+    def record(self, key: SeriesKey, *records: FetchRecord) -> None: ...
+
+    def records(self, key: SeriesKey, start_ms: int, end_ms: int) -> list[FetchRecord]:
+        """Records overlapping [start_ms, end_ms), ordered by start."""
         ...
 
-    def verified_until(self, key: SeriesKey, at_ms: int) -> int | None:
-        """The end of the verified stretch containing `at_ms` (exclusive), None if not verified."""
+
+class ArchiveFileStore(Protocol):
+    """The checksum of every archive file as it was when its candles were loaded (files are
+    re-uploaded after fixes; an audit compares the archive's current checksum with this)."""
+
+    def record(self, path: str, sha256: str, *, rows: int, at_ms: int) -> None: ...
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        """{"path", "sha256", "rows", "loaded_at"} or None."""
         ...
 
 

@@ -4,10 +4,8 @@ Version 1 (from the first, spot-only layout): every candle gets `market`/`kind` 
 (`spot`/`trade` where missing; ids are unchanged), the compound index becomes
 (market, kind, symbol, interval, open_time), and `candle_series` (per-series bounds and
 counts kept by the writers) is built once from what is stored. Every step is idempotent, so
-two processes starting together may both run it safely.
-
-Version 2: `api_keys` (unique `key_hash`, listed by owner) and `verified_ranges` (the
-mirror's verified stretches of each series).
+two processes starting together may both run it safely. Version 2 indexes the fetch ledger;
+version 3 indexes `api_keys` (a unique `key_hash`; listed by owner).
 """
 
 from __future__ import annotations
@@ -17,29 +15,25 @@ from pymongo.database import Database
 
 from cl3_common.store.mongodb.client import translated
 
-SCHEMA_VERSION = 2
 CANDLE_INDEX = "series_open_time"
 SERIES_FIELDS = ("market", "kind", "symbol", "interval")
 
 
 def migrate(db: Database) -> int:
+    """Applies the missing versions in order; returns the version the database was at."""
     with translated():
         meta = db["meta"].find_one({"_id": "schema"})
         found = int(meta["version"]) if meta else 0
-        if found >= SCHEMA_VERSION:
-            return found
-        if found < 1:
-            _version_1(db)
-        _version_2(db)
-        db["meta"].update_one({"_id": "schema"}, {"$set": {"version": SCHEMA_VERSION}}, upsert=True)
+        for version, step in enumerate(_STEPS[found:], start=found + 1):
+            step(db)
+            db["meta"].update_one({"_id": "schema"}, {"$set": {"version": version}}, upsert=True)
     return found
 
 
-def _version_1(db: Database) -> None:
+def _v1_markets_and_bounds(db: Database) -> None:
     candles = db["candles"]
     candles.create_index(
-        [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)],
-        name=CANDLE_INDEX,
+        [*((f, ASCENDING) for f in SERIES_FIELDS), ("open_time", ASCENDING)], name=CANDLE_INDEX
     )
     candles.update_many({"market": {"$exists": False}}, {"$set": {"market": "spot"}})
     candles.update_many({"kind": {"$exists": False}}, {"$set": {"kind": "trade"}})
@@ -49,12 +43,8 @@ def _version_1(db: Database) -> None:
     db["tasks"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
 
 
-def _version_2(db: Database) -> None:
-    db["api_keys"].create_index("key_hash", unique=True, name="key_hash")
-    db["api_keys"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
-    db["verified_ranges"].create_index(
-        [*((f, ASCENDING) for f in SERIES_FIELDS), ("start_ms", ASCENDING)], name="series_start"
-    )
+def _v2_fetch_ledger(db: Database) -> None:
+    db["fetch_ledger"].create_index([("series", ASCENDING), ("start", ASCENDING)])
 
 
 def _rebuild_series_bounds(db: Database) -> None:
@@ -81,3 +71,12 @@ def _rebuild_series_bounds(db: Database) -> None:
              "count": candles.count_documents(query)},
             upsert=True,
         )  # fmt: skip
+
+
+def _v3_api_keys(db: Database) -> None:
+    db["api_keys"].create_index("key_hash", unique=True, name="key_hash")
+    db["api_keys"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+
+
+_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_api_keys)
+SCHEMA_VERSION = len(_STEPS)

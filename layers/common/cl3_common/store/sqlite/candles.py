@@ -11,6 +11,7 @@ from cl3_common.store.keys import SeriesKey
 from cl3_common.store.protocols import BatchCallback
 from cl3_common.store.rows import Row, SeriesBounds
 from cl3_common.store.sqlite.database import SqliteDatabase
+from cl3_common.store.sqlite.series_ids import SeriesIds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,9 +29,9 @@ FAR_FUTURE_MS = 2**62
 
 
 class SqliteCandleStore:
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: SqliteDatabase, ids: SeriesIds) -> None:
         self._db = db
-        self._ids: dict[SeriesKey, int] = {}  # interned series keys never change
+        self._ids = ids
 
     # -- writes -----------------------------------------------------------------------------
     def insert(self, key: SeriesKey, rows: Sequence[Row]) -> int:
@@ -45,7 +46,7 @@ class SqliteCandleStore:
         first = min(r[0] for r in rows)
         last = max(r[0] for r in rows)
         with self._db.write() as conn:
-            sid = self._series_id(conn, key, create=True)
+            sid = self._ids.get(conn, key, create=True)
             assert sid is not None
             before = self._stored_between(conn, sid, first, last) if statement is _REPLACE else 0
             changes = conn.total_changes
@@ -62,34 +63,12 @@ class SqliteCandleStore:
         return int(conn.execute(f"SELECT count(*) FROM candles WHERE {_RANGE}",
                                 (sid, first, last + 1)).fetchone()[0])  # fmt: skip
 
-    def _series_id(self, conn: sqlite3.Connection, key: SeriesKey, *, create: bool) -> int | None:
-        sid = self._ids.get(key)
-        if sid is not None:
-            return sid
-        params = (key.market, key.kind, key.symbol, key.interval)
-        found = conn.execute(
-            "SELECT id FROM candle_series WHERE market = ? AND kind = ? AND symbol = ? "
-            "AND interval = ?", params
-        ).fetchone()  # fmt: skip
-        if found is None:
-            if not create:
-                return None
-            cursor = conn.execute(
-                "INSERT INTO candle_series (market, kind, symbol, interval) VALUES (?, ?, ?, ?)",
-                params,
-            )
-            sid = int(cursor.lastrowid or 0)
-            # Not cached yet: the insert is only real once its transaction commits.
-            return sid
-        self._ids[key] = int(found[0])
-        return self._ids[key]
-
     # -- reads ------------------------------------------------------------------------------
     def read(
         self, key: SeriesKey, start_ms: int, end_ms: int, limit: int | None = None
     ) -> list[Row]:
         with self._db.read() as conn:
-            sid = self._series_id(conn, key, create=False)
+            sid = self._ids.get(conn, key, create=False)
             if sid is None:
                 return []
             sql = f"SELECT {_COLUMNS} FROM candles WHERE {_RANGE} ORDER BY open_time"
@@ -99,7 +78,7 @@ class SqliteCandleStore:
 
     def open_times(self, key: SeriesKey, start_ms: int, end_ms: int) -> list[int]:
         with self._db.read() as conn:
-            sid = self._series_id(conn, key, create=False)
+            sid = self._ids.get(conn, key, create=False)
             if sid is None:
                 return []
             cursor = conn.execute(
@@ -112,7 +91,7 @@ class SqliteCandleStore:
         self, key: SeriesKey, start_ms: int, end_ms: int, *, at_most: int | None = None
     ) -> int:
         with self._db.read() as conn:
-            sid = self._series_id(conn, key, create=False)
+            sid = self._ids.get(conn, key, create=False)
             if sid is None:
                 return 0
             if at_most is None:
@@ -162,7 +141,7 @@ class SqliteCandleStore:
         chunks: list[np.ndarray] = []
         read = 0
         with self._db.read() as conn:
-            sid = self._series_id(conn, key, create=False)
+            sid = self._ids.get(conn, key, create=False)
             if sid is not None:
                 cursor = conn.execute(
                     f"SELECT open_time, close FROM candles WHERE {_RANGE} ORDER BY open_time",

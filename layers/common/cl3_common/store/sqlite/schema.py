@@ -50,17 +50,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             document TEXT NOT NULL, heatmap_png BLOB, computed_at INTEGER,
             PRIMARY KEY (market, kind, symbol, interval))""",
     ),
-    # 2: API keys (by the hash of the key) and the mirror's verified ranges.
+    # 2: the fetch ledger (causes of gaps) and the checksums of loaded archive files.
+    (
+        """CREATE TABLE fetch_ledger (
+            series_id INTEGER NOT NULL REFERENCES candle_series(id),
+            start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, outcome TEXT NOT NULL,
+            error TEXT, at_ms INTEGER NOT NULL,
+            PRIMARY KEY (series_id, start_ms)) WITHOUT ROWID""",
+        """CREATE TABLE archive_files (
+            path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, rows INTEGER NOT NULL,
+            loaded_at INTEGER NOT NULL)""",
+    ),
+    # 3: API keys, by the hash of the key (never the key itself).
     (
         """CREATE TABLE api_keys (
             key_id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,
             prefix TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, tier TEXT NOT NULL,
             created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER)""",
         "CREATE INDEX api_keys_owner ON api_keys (owner, created_at)",
-        """CREATE TABLE verified_ranges (
-            market TEXT NOT NULL, kind TEXT NOT NULL, symbol TEXT NOT NULL, interval TEXT NOT NULL,
-            start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
-            PRIMARY KEY (market, kind, symbol, interval, start_ms)) WITHOUT ROWID""",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,14 +1,11 @@
-"""The API-key and verified-range stores behave the same on both backends."""
+"""The API-key store behaves the same on both backends."""
 
 from __future__ import annotations
 
 import pytest
 
-from cl3_common.store import ApiKeyRecord, SeriesKey, Stores
+from cl3_common.store import ApiKeyRecord, Stores
 from tests.integration.store.conftest import NOW_MS
-
-BTC = SeriesKey("BTCUSDT", "1m")
-BTC_USDM = SeriesKey("BTCUSDT", "1m", "usdm")
 
 
 def key(key_id: str, owner: str = "alice", **kw) -> ApiKeyRecord:
@@ -60,31 +57,3 @@ def test_touch_keeps_the_latest_use_and_tiers_follow_the_owner(any_stores: Store
     keys.set_tier("alice", "enterprise")
     assert {k.tier for k in keys.list_for("alice")} == {"enterprise"}
     assert keys.by_hash("hash-key_c").tier == "pro"  # type: ignore[union-attr]
-
-
-def test_verified_ranges_merge_and_answer_where_a_stretch_ends(any_stores: Stores):
-    verified = any_stores.verified
-    assert verified.verified_until(BTC, 100) is None
-    verified.add(BTC, 100, 200)
-    verified.add(BTC, 300, 400)
-    assert verified.verified_until(BTC, 100) == 200
-    assert verified.verified_until(BTC, 199) == 200
-    assert verified.verified_until(BTC, 200) is None  # end is exclusive
-    assert verified.verified_until(BTC, 99) is None
-    verified.add(BTC, 200, 300)  # touching both: one stretch now
-    assert verified.verified_until(BTC, 150) == 400
-    verified.add(BTC, 50, 120)  # overlapping the start
-    assert verified.verified_until(BTC, 50) == 400
-    verified.add(BTC, 120, 130)  # inside: nothing changes
-    assert verified.verified_until(BTC, 60) == 400
-    verified.add(BTC, 500, 500)  # empty: ignored
-    assert verified.verified_until(BTC, 500) is None
-    assert verified.verified_until(BTC_USDM, 150) is None  # other series are separate
-
-
-def test_verified_ranges_of_many_pages_are_one_stretch(any_stores: Stores):
-    verified = any_stores.verified
-    for page in range(40, 0, -1):  # out of order, as concurrent fetches land
-        verified.add(BTC, page * 1000, page * 1000 + 1000)
-    assert verified.verified_until(BTC, 1000) == 41_000
-    assert verified.verified_until(BTC, 40_999) == 41_000

@@ -1,0 +1,28 @@
+"""Checksums of loaded archive files, in MongoDB (`archive_files`, `_id` = the file's path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.database import Database
+
+from cl3_common.store.mongodb.client import translated
+
+
+class MongoArchiveFileStore:
+    def __init__(self, db: Database) -> None:
+        self._col = db["archive_files"]
+
+    def record(self, path: str, sha256: str, *, rows: int, at_ms: int) -> None:
+        with translated():
+            self._col.replace_one(
+                {"_id": path}, {"sha256": sha256, "rows": rows, "loaded_at": at_ms}, upsert=True
+            )
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        with translated():
+            doc = self._col.find_one({"_id": path})
+        if doc is None:
+            return None
+        return {"path": doc["_id"], "sha256": doc["sha256"], "rows": doc["rows"],
+                "loaded_at": doc["loaded_at"]}  # fmt: skip

@@ -9,6 +9,7 @@ from chalice import Chalice
 
 from chalicelib.isolated_app import IsolatedChalice
 from chalicelib.routes.api_keys import api_key_routes
+from chalicelib.routes.binance_mirror import binance_mirror_routes
 from chalicelib.routes.exports import export_routes
 from chalicelib.routes.health import health_routes
 from chalicelib.routes.market_data import market_data_routes
@@ -26,6 +27,7 @@ ROUTE_GROUPS = (
     export_routes,
     seasonality_routes,
     api_key_routes,
+    binance_mirror_routes,
 )
 
 

@@ -20,6 +20,7 @@ from cl3_common.auth.subscriptions import SubscriptionTable, SupabaseTierResolve
 from cl3_common.auth.verifier import KeySource, SecretKeySource
 from cl3_common.exchange import BinanceClient, RedisWeightGate, WeightBudget
 from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.mirror.service import MirrorProvider, build_mirror
 from cl3_common.progress import ProgressStore
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
@@ -43,6 +44,7 @@ class Runtime:
     # API keys (issue 15): every authenticated route goes through `credentials`.
     api_keys: ApiKeys | None = None
     credentials: RequestAuthenticator | None = None
+    mirror: MirrorProvider | None = None  # the Binance mirror (issue 15), built on first use
 
     @classmethod
     def from_settings(
@@ -86,6 +88,9 @@ class Runtime:
             rate_limiter=RateLimiter(r, clock),
             api_keys=api_keys,
             credentials=RequestAuthenticator(authenticator, api_keys),
+            mirror=MirrorProvider(
+                lambda: build_mirror(settings, r, stores, session, clock=clock, sleep=sleep)
+            ),
         )
 
     @classmethod

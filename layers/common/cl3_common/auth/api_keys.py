@@ -39,6 +39,10 @@ TOMBSTONE_TTL_S = CACHE_TTL_S + 60
 TOUCH_EVERY_S = 60  # last-used is written at most this often per key
 
 
+class MalformedKey(Unauthorized):
+    """Not a CL3 key at all (the Binance mirror answers -2014 rather than -2015)."""
+
+
 def new_key() -> str:
     return KEY_MARK + "".join(secrets.choice(_ALPHABET) for _ in range(_SECRET_CHARS))
 
@@ -110,7 +114,7 @@ class ApiKeys:
     # -- using a key --------------------------------------------------------------------------
     def authenticate(self, key: str) -> Principal:
         if not looks_like_key(key) or len(key) != len(KEY_MARK) + _SECRET_CHARS:
-            raise Unauthorized("malformed API key")
+            raise MalformedKey("malformed API key")
         hashed = key_hash(key)
         entry = self._cached(hashed)
         if entry is None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cl3_common.auth.api_keys import ApiKeys, looks_like_key
+from cl3_common.auth.api_keys import ApiKeys, MalformedKey, looks_like_key
 from cl3_common.auth.authenticator import MAX_HEADER_BYTES, Authenticator
 from cl3_common.auth.principal import Principal
-from cl3_common.errors import Unauthorized
 
 KEY_HEADERS = ("x-api-key", "x-mbx-apikey")
 
@@ -36,9 +35,9 @@ def api_key_of(headers: Mapping[str, str]) -> str | None:
         if value is not None:
             value = value.strip()
             if len(value) > MAX_HEADER_BYTES:
-                raise Unauthorized(f"{name} header is too large")
+                raise MalformedKey(f"{name} header is too large")
             if not looks_like_key(value):
-                raise Unauthorized(f"{name} must carry a CL3 API key (cl3_...)")
+                raise MalformedKey(f"{name} must carry a CL3 API key (cl3_...)")
             return value
     scheme, _, rest = (_get(headers, "authorization") or "").strip().partition(" ")
     rest = rest.strip()

@@ -1,0 +1,86 @@
+"""The mirror's endpoints as plain calls, built once per API process on first use."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+import requests
+
+from cl3_common.exchange import BinanceClient, RedisWeightGate
+from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.mirror.exchange_info import ExchangeInfoMirror
+from cl3_common.mirror.flight import SingleFlight
+from cl3_common.mirror.klines import KlineSource
+from cl3_common.mirror.params import Params, klines_query
+from cl3_common.mirror.upstream import Upstream, bounded_sleep
+from cl3_common.settings import Settings
+from cl3_common.store import Stores
+
+# A waiting client is not held longer than this for exchange budget (then: 429 Retry-After).
+MAX_BUDGET_WAIT_S = 2.0
+
+
+@dataclass
+class BinanceMirror:
+    info: ExchangeInfoMirror
+    source: KlineSource
+    clock: Callable[[], float]
+
+    def ping(self) -> dict[str, Any]:
+        return {}
+
+    def server_time(self) -> dict[str, Any]:
+        return {"serverTime": int(self.clock() * 1000)}
+
+    def exchange_info(self, params: Params, *, requests_per_minute: int) -> dict[str, Any]:
+        return self.info.answer(params, requests_per_minute=requests_per_minute)
+
+    def klines(self, params: Params) -> list[list[Any]]:
+        return self.source.klines(klines_query(params, self.info.symbols()))
+
+
+class MirrorProvider:
+    """Builds the mirror on the first mirror request: its weight budget is the exchange's,
+    read from the symbol catalogue (shared in Redis) like the workers read it."""
+
+    def __init__(self, factory: Callable[[], BinanceMirror]) -> None:
+        self._factory = factory
+        self._mirror: BinanceMirror | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> BinanceMirror:
+        if self._mirror is None:
+            with self._lock:
+                if self._mirror is None:
+                    self._mirror = self._factory()
+        return self._mirror
+
+
+def build_mirror(
+    settings: Settings,
+    client: redis.Redis,
+    stores: Stores,
+    session: requests.Session,
+    *,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BinanceMirror:
+    base_url = settings.BINANCE_BASE_URL
+    bootstrap = BinanceClient(base_url, session, clock=clock, sleep=sleep, max_attempts=2)
+    budget = SymbolCatalog(client, bootstrap).info().budget
+    patient = bounded_sleep(MAX_BUDGET_WAIT_S, sleep)
+    gate = RedisWeightGate(client, budget, clock=clock, sleep=patient, max_ban_wait_s=0)
+    exchange = BinanceClient(base_url, session, gate=gate, clock=clock, sleep=sleep, max_attempts=3)
+    upstream = Upstream(exchange)
+    flights = SingleFlight(client, sleep=sleep)
+    host = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
+    source = KlineSource(stores.candles, stores.ledger, upstream, flights,
+                         clock_ms=lambda: int(clock() * 1000))  # fmt: skip
+    info = ExchangeInfoMirror(client, upstream, flights, host_id=host, clock=clock)
+    return BinanceMirror(info, source, clock)

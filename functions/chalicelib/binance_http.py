@@ -31,7 +31,9 @@ _EXCHANGE_MESSAGES = {-1121: "Invalid symbol.", -1120: "Invalid interval."}
 def binance_response(
     body: object, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    return Response(body=orjson.dumps(body).decode(), status_code=status,
+    """`body` is sent as JSON; a str is JSON text already (klines pages)."""
+    text = body if isinstance(body, str) else orjson.dumps(body).decode()
+    return Response(body=text, status_code=status,
                     headers={"Content-Type": JSON, **(headers or {})})  # fmt: skip
 
 

@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from cl3_common.derived.gaps import FetchRecord
 from cl3_common.errors import Unavailable
 from cl3_common.intervals import add_candles, align_down, align_up, next_open, nominal_ms
 from cl3_common.mirror.flight import SingleFlight
 from cl3_common.mirror.params import KlinesQuery
-from cl3_common.mirror.render import kline
+from cl3_common.mirror.render import kline_json
 from cl3_common.mirror.upstream import Upstream
 from cl3_common.store import SeriesKey, kline_to_row
 from cl3_common.store.protocols import CandleStore, LedgerStore
@@ -37,7 +39,8 @@ _MAX_HOPS = 8  # ledger records followed from one to the next
 _MAX_REACH_BACK = 4  # steps further back for the latest candles across outages
 _WEEK_OFFSET_MS = 4 * 86_400_000  # Binance weeks open on Monday; 1970-01-01 was a Thursday
 
-Kline = list[Any]
+Kline = list[Any]  # a kline as the exchange sends it (12 fields)
+KlineText = str  # one kline as compact JSON text, ready to join into an answer
 
 
 class KlineSource:
@@ -60,16 +63,22 @@ class KlineSource:
         self._market = market
         self._settle_ms = settle_ms
 
-    def klines(self, q: KlinesQuery) -> list[Kline]:
+    def klines_json(self, q: KlinesQuery) -> str:
+        """The answer to a klines query: Binance's JSON array."""
+        return "[" + ",".join(self.klines(q)) + "]"
+
+    def klines(self, q: KlinesQuery) -> list[KlineText]:
         if q.tz_offset_ms != 0:
             # Other time zones move the buckets of what is stored: passed through, uncached.
-            return self._upstream.klines(
-                q.symbol,
-                q.interval,
-                start_ms=q.start_ms,
-                end_ms=q.end_ms,
-                limit=q.limit,
-                time_zone=q.time_zone,
+            return _texts(
+                self._upstream.klines(
+                    q.symbol,
+                    q.interval,
+                    start_ms=q.start_ms,
+                    end_ms=q.end_ms,
+                    limit=q.limit,
+                    time_zone=q.time_zone,
+                )
             )
         key = SeriesKey(q.symbol, q.interval, self._market)
         now = self._clock_ms()
@@ -79,8 +88,10 @@ class KlineSource:
         return self._forward(key, q.start_ms, last, q.limit, now)
 
     # -- forward from a start time --------------------------------------------------------
-    def _forward(self, key: SeriesKey, start: int, last: int, limit: int, now: int) -> list[Kline]:
-        out: list[Kline] = []
+    def _forward(
+        self, key: SeriesKey, start: int, last: int, limit: int, now: int
+    ) -> list[KlineText]:
+        out: list[KlineText] = []
         cursor = align_up(start, key.interval)
         settled_end = self._settled_end(key.interval, now)
         live: list[Kline] | None = None  # the unsettled candles, once this request asked
@@ -92,7 +103,7 @@ class KlineSource:
                 if live is None:
                     live = self._fetch_page(key, cursor, now, live=True)
                 fresh = [r for r in live if cursor <= int(r[0]) <= last]
-                return out + fresh[: limit - len(out)]
+                return out + _texts(fresh[: limit - len(out)])
             verified = self.verified_until(key, cursor, now)
             if verified is None:
                 is_live = (
@@ -102,7 +113,7 @@ class KlineSource:
                 live = unsettled if is_live else live
                 continue
             upto = min(verified, last + 1)
-            out.extend(map(kline, self._candles.read(key, cursor, upto, limit - len(out))))
+            out.extend(map(kline_json, self._candles.read(key, cursor, upto, limit - len(out))))
             cursor = upto
         raise Unavailable("the mirror could not assemble this page; try again", system="binance")
 
@@ -124,7 +135,7 @@ class KlineSource:
         return list(result["unsettled"])
 
     # -- the latest candles -----------------------------------------------------------------
-    def _latest(self, key: SeriesKey, q: KlinesQuery, now: int) -> list[Kline]:
+    def _latest(self, key: SeriesKey, q: KlinesQuery, now: int) -> list[KlineText]:
         last = now if q.end_ms is None else min(q.end_ms, now)
         first = add_candles(align_down(last, key.interval), key.interval, -(q.limit - 1))
         rows = self._forward(key, first, last, q.limit, now)
@@ -143,7 +154,7 @@ class KlineSource:
         verified = self.verified_until(key, 0, now)
         return verified is not None and verified >= at
 
-    def _passthrough_latest(self, key: SeriesKey, q: KlinesQuery, now: int) -> list[Kline]:
+    def _passthrough_latest(self, key: SeriesKey, q: KlinesQuery, now: int) -> list[KlineText]:
         def work() -> dict[str, Any]:
             fetched_at = self._clock_ms()
             rows = self._upstream.klines(key.symbol, key.interval, end_ms=q.end_ms,
@@ -153,8 +164,8 @@ class KlineSource:
             reach = None if q.end_ms is None else next_open(align_down(q.end_ms, key.interval),
                                                             key.interval)  # fmt: skip
             unsettled = self._absorb(key, start, rows, fetched_at, full=False, reach=reach)
-            settled = [kline(kline_to_row(r)) for r in rows[: len(rows) - len(unsettled)]]
-            return {"rows": settled + unsettled}
+            settled = [kline_json(kline_to_row(r)) for r in rows[: len(rows) - len(unsettled)]]
+            return {"rows": settled + _texts(unsettled)}
 
         name = f"mirror:{key.series_id}:last:{q.end_ms}:{q.limit}"
         return list(self._flights.run(name, work)["rows"])
@@ -219,3 +230,8 @@ class KlineSource:
             return 0  # a thousand months is all of history
         offset = _WEEK_OFFSET_MS if interval == "1w" else 0
         return offset + (cursor - offset) // self._page_span(interval) * self._page_span(interval)
+
+
+def _texts(rows: list[Kline]) -> list[KlineText]:
+    """Exchange rows passed through as they came (the open candle is never re-rendered)."""
+    return [orjson.dumps(r).decode() for r in rows]

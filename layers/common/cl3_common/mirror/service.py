@@ -41,8 +41,9 @@ class BinanceMirror:
     def exchange_info(self, params: Params, *, requests_per_minute: int) -> dict[str, Any]:
         return self.info.answer(params, requests_per_minute=requests_per_minute)
 
-    def klines(self, params: Params) -> list[list[Any]]:
-        return self.source.klines(klines_query(params, self.info.symbols()))
+    def klines(self, params: Params) -> str:
+        """The JSON text of the answer (built as text: a page is 1000 rows)."""
+        return self.source.klines_json(klines_query(params, self.info.symbols()))
 
 
 class MirrorProvider:

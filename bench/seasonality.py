@@ -31,6 +31,7 @@ from cl3_cli.processes import ProcessGroup, free_port
 from cl3_cli.services import LocalServices
 from cl3_common.settings import Settings
 from cl3_common.store import SeriesKey, Stores, open_stores
+from cl3_sandbox.exchange import SandboxConfig, SandboxExchange
 from cl3_sandbox.supabase import mint_token
 from cl3_worker.analytics import AnalysisParams, analyze, render_heatmap_png
 from cl3_worker.jobs.analyze import heatmap_title
@@ -90,7 +91,12 @@ def stages(stores: Stores, now_ms: int, *, memory: bool) -> dict[str, tuple[floa
 def post_to_finished(env: dict[str, str], home: Path) -> float:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with ProcessGroup({**os.environ, **env}, home / "logs") as procs:
+    with (
+        SandboxExchange(SandboxConfig(), port=0) as exchange,  # workers start with exchangeInfo
+        ProcessGroup(
+            {**os.environ, **env, "BINANCE_BASE_URL": exchange.url}, home / "logs"
+        ) as procs,  # fmt: skip
+    ):
         api = procs.start("api", "api", "--port", str(port))
         procs.start("worker", "worker", "cl3-analytics")
         procs.wait_http(f"{base}/health", api)

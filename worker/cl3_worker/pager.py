@@ -75,35 +75,23 @@ class KlinePager:
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
             pending: dict[Future[list[Row]], Unit] = {}
+
+            def keep_busy() -> None:
+                while todo and len(pending) < self._concurrency:
+                    unit = todo.popleft()
+                    pending[pool.submit(self._fetch, key, unit)] = unit
+
             try:
                 while todo or pending:
-                    while todo and len(pending) < self._concurrency:
-                        unit = todo.popleft()
-                        pending[pool.submit(self._fetch, key, unit)] = unit
+                    keep_busy()
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        unit = pending.pop(future)
-                        try:
-                            rows = future.result()
-                        except _ArchiveMissing:
-                            # Not (yet) in the archive, or corrupt twice: page it from REST.
-                            fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
-                            todo.extendleft(reversed(fallback))
-                            report.pages_total += len(fallback) - 1
-                            report.archive_fallbacks += 1
-                            continue
-                        # Keep the fetchers busy while this thread writes: one writer, so the
-                        # database sees sequential bulk inserts instead of competing ones.
-                        while todo and len(pending) < self._concurrency:
-                            nxt = todo.popleft()
-                            pending[pool.submit(self._fetch, key, nxt)] = nxt
-                        report.candles_written += self._candles.insert(key, rows)
-                        report.candles_received += len(rows)
-                        report.pages_done += 1
-                        if unit.archive_path:
-                            report.archive_files += 1
-                        else:
-                            report.rest_pages += 1
+                    units, rows = self._collect(done, pending, todo, report, interval)
+                    # Fetchers stay busy while this thread writes. One writer: the database
+                    # sees sequential bulk inserts, one per batch of pages that finished
+                    # together, instead of competing ones.
+                    keep_busy()
+                    if units:
+                        self._store(key, units, rows, report)
                         on_progress(report)
             except BaseException:
                 for future in pending:
@@ -111,27 +99,59 @@ class KlinePager:
                 raise
         return report
 
+    @staticmethod
+    def _collect(
+        done: set[Future[list[Row]]],
+        pending: dict[Future[list[Row]], Unit],
+        todo: deque[Unit],
+        report: PagerReport,
+        interval: str,
+    ) -> tuple[list[Unit], list[Row]]:
+        """The finished units and their rows; units the archive lacks go back as REST pages."""
+        units: list[Unit] = []
+        rows: list[Row] = []
+        for future in done:
+            unit = pending.pop(future)
+            try:
+                rows.extend(future.result())
+            except _ArchiveMissing:
+                # Not (yet) in the archive, or corrupt twice: page it from REST.
+                fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
+                todo.extendleft(reversed(fallback))
+                report.pages_total += len(fallback) - 1
+                report.archive_fallbacks += 1
+                continue
+            units.append(unit)
+        return units, rows
+
+    def _store(
+        self, key: SeriesKey, units: list[Unit], rows: list[Row], report: PagerReport
+    ) -> None:
+        report.candles_written += self._candles.insert(key, rows)
+        report.candles_received += len(rows)
+        report.pages_done += len(units)
+        archived = sum(1 for u in units if u.archive_path)
+        report.archive_files += archived
+        report.rest_pages += len(units) - archived
+
     def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
         """The unit's closed candles as stored rows (converted here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
             assert self._archive is not None
             try:
-                rows = self._archive.rows(unit.archive_path)
+                stored = self._archive.rows(unit.archive_path)
             except CorruptArchive:
                 log.warning("corrupt archive %s (twice); using the REST API", unit.archive_path)
                 raise _ArchiveMissing() from None
-            if rows is None:
+            if stored is None:
                 raise _ArchiveMissing()
         else:
-            rows = self._exchange.klines(
+            klines = self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
             )
-        return [
-            row
-            for row in map(kline_to_row, rows)
-            if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms
-        ]
+            stored = [kline_to_row(k) for k in klines]
+        return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
 
 
 class _ArchiveMissing(Exception):

@@ -30,6 +30,7 @@ def test_a_new_file_gets_the_current_schema_once(tmp_path: Path):
     assert _version(path) == SCHEMA_VERSION
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
         ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'candles'").fetchone()[0]
     assert "WITHOUT ROWID" in ddl and "PRIMARY KEY (series_id, open_time)" in ddl
     assert migrate(SqliteDatabase(path)) == SCHEMA_VERSION  # nothing left to apply

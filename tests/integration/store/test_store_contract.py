@@ -194,3 +194,21 @@ def test_archive_checksums_are_kept_per_file(any_stores: Stores):
     files.record(path, "ab" * 32, rows=44_640, at_ms=5)
     files.record(path, "cd" * 32, rows=44_640, at_ms=6)
     assert files.get(path) == {"path": path, "sha256": "cd" * 32, "rows": 44_640, "loaded_at": 6}
+
+
+def test_holes_are_found_by_counting_ranges(any_stores: Stores):
+    from cl3_common.derived.gaps import Hole
+
+    candles = any_stores.candles
+    rows = klines(BTC, START, 6_000)  # more than one counting split (4,096)
+    kept = [r for i, r in enumerate(rows) if not (3_000 <= i < 3_080 or i == 5_777 or i < 5)]
+    candles.insert(BTC, kept)
+    holes, stored = candles.holes(BTC, START, START + 6_000 * MINUTE)
+    assert stored == len(kept)
+    at = lambda i: START + i * MINUTE  # noqa: E731
+    assert holes == [Hole(at(0), at(5), 5, False, True), Hole(at(3_000), at(3_080), 80),
+                     Hole(at(5_777), at(5_778), 1)]  # fmt: skip
+    none, stored = candles.holes(BTC, at(100), at(2_000))
+    assert (none, stored) == ([], 1_900)
+    empty, stored = candles.holes(ETH, START, at(10))
+    assert (empty, stored) == ([Hole(START, at(10), 10, False, False)], 0)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import itertools
 
-from cl3_worker.gaps import find_gaps
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
 
 MIN = 60_000
@@ -26,16 +25,6 @@ def test_only_pages_missing_candles_are_fetched_again():
     stored = [t * MIN for t in range(1000)] + [t * MIN for t in range(2000, 2999)]
     assert incomplete_units(pages, stored) == [pages[1], pages[2]]
     assert incomplete_units(pages, [t * MIN for t in range(3000)]) == []
-
-
-def test_gaps_are_reported_between_stored_candles():
-    times = [0, MIN, 5 * MIN, 6 * MIN, 9 * MIN]
-    gaps, seen = find_gaps(times, "1m")
-    assert seen == 5
-    assert gaps == [
-        {"start": 2 * MIN, "end": 5 * MIN, "missing": 3},
-        {"start": 7 * MIN, "end": 9 * MIN, "missing": 2},
-    ]
 
 
 DAY = 86_400_000

@@ -10,9 +10,9 @@ from cl3_common.errors import PermanentError, RetryableError
 from cl3_common.exchange.errors import ExchangeRejected
 from cl3_common.store import SeriesKey
 from cl3_worker.context import WorkerContext, get_context
-from cl3_worker.gaps import find_gaps
 from cl3_worker.jobs.attempts import fail_if_last_attempt
 from cl3_worker.pager import KlinePager, PagerReport
+from cl3_worker.publisher import ProgressPublisher
 
 log = logging.getLogger("cl3.worker.fetch")
 
@@ -39,21 +39,22 @@ def run_fetch(
     recorder.started(task_id)
     began = time.monotonic()
 
+    publisher = ProgressPublisher(lambda fields: recorder.progress.update(task_id, **fields))
+
     def on_progress(report: PagerReport) -> None:
         elapsed = max(time.monotonic() - began, 1e-6)
         fetched = report.pages_done - report.pages_skipped
         remaining = report.pages_total - report.pages_done
         eta = remaining * elapsed / fetched if fetched else None
         percent = 100 * report.pages_done // report.pages_total if report.pages_total else 99
-        recorder.progress.update(
-            task_id,
+        publisher.publish(dict(
             progress=min(99, percent),  # 100 only once the result is stored
             pages_done=report.pages_done,
             pages_total=report.pages_total,
             candles_written=report.candles_written,
             candles_per_s=round(report.candles_received / elapsed, 1),
             eta_s=None if eta is None else round(eta, 1),
-        )
+        ))  # fmt: skip
 
     pager = KlinePager(
         ctx.exchange,
@@ -63,7 +64,8 @@ def run_fetch(
         archive=ctx.archive,
     )
     try:
-        report = pager.run(key, start_ms, end_ms, on_progress)
+        with publisher:
+            report = pager.run(key, start_ms, end_ms, on_progress)
     except PermanentError as e:
         code = (
             "invalid_symbol"
@@ -81,7 +83,9 @@ def run_fetch(
         log.warning("fetch %s will be retried: %s", task_id, e)
         raise
 
-    gaps, in_range = find_gaps(ctx.stores.candles.open_times(key, start_ms, end_ms), interval)
+    # Gaps between stored candles (the exchange's own outages), found by index counts.
+    holes, in_range = ctx.stores.candles.holes(key, start_ms, end_ms)
+    gaps = [h.as_dict() for h in holes if h.before and h.after]
     result = {
         **key.to_json(),
         "symbol": symbol,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cl3_common.derived.gaps import FetchRecord
+from cl3_common.derived.gaps import FetchRecord, Hole
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.records import ApiKeyRecord
 from cl3_common.store.rows import Row, SeriesBounds
@@ -44,6 +44,11 @@ class CandleStore(Protocol):
         self, key: SeriesKey, start_ms: int, end_ms: int, *, at_most: int | None = None
     ) -> int:
         """Stored candles in range; with `at_most`, counting stops there (cheap checks)."""
+        ...
+
+    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
+        """Missing candles on the interval grid in [start_ms, end_ms) (leading and trailing
+        ones included), and how many candles are stored there."""
         ...
 
     def bounds(self, key: SeriesKey) -> SeriesBounds | None:

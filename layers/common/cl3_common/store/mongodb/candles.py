@@ -22,6 +22,7 @@ from pymongo.database import Database
 from pymongo.operations import ReplaceOne
 
 from cl3_common.errors import PermanentError
+from cl3_common.store.candles_base import CandleStoreBase
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.mongodb.client import translated
 from cl3_common.store.protocols import BatchCallback
@@ -88,7 +89,7 @@ def range_filter(key: SeriesKey, start_ms: int | None, end_ms: int | None) -> di
     return query
 
 
-class MongoCandleStore:
+class MongoCandleStore(CandleStoreBase):
     def __init__(self, db: Database) -> None:
         self._col = db.get_collection("candles", codec_options=_MS_CODEC)
         self._bounds = db["candle_series"]
@@ -160,11 +161,6 @@ class MongoCandleStore:
             if at_most is None:
                 return int(self._col.count_documents(query))
             return int(self._col.count_documents(query, limit=max(1, at_most)))
-
-    def bounds(self, key: SeriesKey) -> SeriesBounds | None:
-        found = self.list_series(market=key.market, kind=key.kind, symbol=key.symbol,
-                                 interval=key.interval)  # fmt: skip
-        return found[0] if found else None
 
     def list_series(
         self,

@@ -1,0 +1,43 @@
+"""What both candle stores derive the same way from their own range primitives."""
+
+from __future__ import annotations
+
+from cl3_common.derived.gaps import Hole
+from cl3_common.store.holes import holes_by_counting
+from cl3_common.store.keys import SeriesKey
+from cl3_common.store.rows import SeriesBounds
+
+
+class CandleStoreBase:
+    """Needs `count`, `open_times` and `list_series` from the backend."""
+
+    def count(
+        self, key: SeriesKey, start_ms: int, end_ms: int, *, at_most: int | None = None
+    ) -> int:
+        raise NotImplementedError
+
+    def open_times(self, key: SeriesKey, start_ms: int, end_ms: int) -> list[int]:
+        raise NotImplementedError
+
+    def list_series(
+        self,
+        *,
+        market: str | None = None,
+        kind: str | None = None,
+        symbol: str | None = None,
+        interval: str | None = None,
+    ) -> list[SeriesBounds]:
+        raise NotImplementedError
+
+    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
+        # Counts of a range are index counts on both backends (on mongod as in SQLite).
+        return holes_by_counting(
+            key.interval, start_ms, end_ms,
+            lambda lo, hi: self.count(key, lo, hi), lambda lo, hi: self.open_times(key, lo, hi),
+        )  # fmt: skip
+
+    def bounds(self, key: SeriesKey) -> SeriesBounds | None:
+        found = self.list_series(
+            market=key.market, kind=key.kind, symbol=key.symbol, interval=key.interval
+        )
+        return found[0] if found else None

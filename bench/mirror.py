@@ -57,7 +57,7 @@ def ccxt_fetch(api_url: str, key: str | None, end_ms: int) -> list[list[Any]]:
     async def run() -> list[list[Any]]:
         config: dict[str, Any] = {"options": {"fetchMarkets": {"types": ["spot"]}}}
         if key:
-            config["headers"] = {"X-MBX-APIKEY": key}
+            config["headers"] = {"X-API-Key": key}
         client = ccxt_async.binance(config)
         client.urls["api"]["public"] = api_url
         try:

@@ -49,7 +49,7 @@ def key(stack: str, token) -> str:
 def ccxt_config(key: str | None) -> dict:
     config: dict = {"options": {"fetchMarkets": {"types": ["spot"]}}}
     if key:
-        config["headers"] = {"X-MBX-APIKEY": key}
+        config["headers"] = {"X-API-Key": key}
     return config
 
 

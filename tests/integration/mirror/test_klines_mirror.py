@@ -124,3 +124,28 @@ def test_concurrent_identical_misses_make_one_exchange_request(
     assert len(json.loads(answers[0])) == 1000
     # The range straddles two pages of the grid: each asked once, whatever 8 callers do.
     assert exchange.stats()["by_path"].get("/api/v3/klines") == 2
+
+
+def test_the_mongodb_backend_serves_the_same(mongo_env, token, direct, exchange):
+    from chalice.test import Client
+
+    from chalicelib.factory import create_app
+    from chalicelib.runtime import Runtime
+
+    rt = Runtime.from_settings(Settings.from_env(mongo_env))
+    try:
+        with Client(create_app(lambda: rt)) as api:
+            headers = {"Authorization": f"Bearer {token('frank', 'pro')}",
+                       "Content-Type": "application/json"}  # fmt: skip
+            made = api.http.post("/api/keys", headers=headers, body='{"name": "m"}')
+            key = json.loads(made.body)["key"]
+            query = f"symbol=ETHUSDT&interval=1h&startTime={GAP_START - 100 * 3_600_000}"
+            expected = direct("klines", dict(p.split("=") for p in query.split("&"))).json()
+            for round_ in range(2):
+                exchange.reset_stats()
+                answer = api.http.get(f"/binance/api/v3/klines?{query}",
+                                      headers={"X-API-Key": key})  # fmt: skip
+                assert json.loads(answer.body) == expected
+                assert klines_requests(exchange) == (1 if round_ == 0 else 0)
+    finally:
+        rt.stores.close()

@@ -82,5 +82,9 @@ def serve(app: Chalice, host: str, port: int, threads: int = 16) -> None:
         threads=threads,
         ident="cl3",
         channel_timeout=120,
-        connection_limit=1000,
+        # Ten ccxt async clients paging at once hold about 1000 connections (up to 100 each):
+        # room for several times that, and poll(), since select() cannot watch a descriptor
+        # above 1023 (bench/mirror.py crashed the server that way).
+        connection_limit=4096,
+        asyncore_use_poll=True,
     )

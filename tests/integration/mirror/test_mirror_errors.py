@@ -166,3 +166,31 @@ def test_an_exchange_outage_is_a_503_not_a_hang(binance, exchange):
     finally:
         exchange.clear_faults()
     assert status == 503 and body["code"] == -1001
+
+
+def test_a_ban_while_exchange_info_is_due_still_serves_the_store(
+    binance, direct, exchange, make_runtime, api_key, redis_client
+):
+    from chalice.test import Client
+
+    from chalicelib.factory import create_app
+
+    stored = {"symbol": "ETHUSDT", "interval": "1h", "startTime": JAN_2024, "limit": 50}
+    expected = direct("klines", stored).json()
+    assert json.loads(binance("klines", stored).body) == expected
+    (name,) = list(redis_client.scan_iter("cl3:mirror:exchange_info:*"))
+    kept = json.loads(redis_client.get(name))
+    redis_client.set(name, json.dumps({**kept, "fetched_at": 0}))  # due for a refresh
+    exchange.reset_stats()
+    exchange.inject(418, count=1, retry_after=120, path="/api/v3/exchangeInfo")
+    rt = make_runtime()  # a fresh API process: nothing in its memory
+    with Client(create_app(lambda: rt)) as fresh:
+        answer = fresh.http.get(
+            "/binance/api/v3/klines?" + "&".join(f"{k}={v}" for k, v in stored.items()),
+            headers={"X-MBX-APIKEY": api_key},
+        )
+        assert answer.status_code == 200 and json.loads(answer.body) == expected
+        info = fresh.http.get("/binance/api/v3/exchangeInfo", headers={"X-MBX-APIKEY": api_key})
+        assert info.status_code == 200 and json.loads(info.body)["symbols"]
+    assert exchange.stats()["responses_418"] == 1
+    assert exchange.stats()["klines_requests"] == 0

@@ -27,6 +27,7 @@ from cl3_common.derived.gaps import FetchRecord
 from cl3_common.errors import Unavailable
 from cl3_common.intervals import add_candles, align_down, align_up, next_open, nominal_ms
 from cl3_common.mirror.flight import SingleFlight
+from cl3_common.mirror.page_cache import PageCache
 from cl3_common.mirror.params import KlinesQuery
 from cl3_common.mirror.render import kline_json
 from cl3_common.mirror.upstream import Upstream
@@ -54,6 +55,7 @@ class KlineSource:
         clock_ms: Callable[[], int],
         market: str = "spot",
         settle_ms: int = SETTLE_MS,
+        cache: PageCache | None = None,
     ) -> None:
         self._candles = candles
         self._ledger = ledger
@@ -62,6 +64,7 @@ class KlineSource:
         self._clock_ms = clock_ms
         self._market = market
         self._settle_ms = settle_ms
+        self._cache = cache or PageCache(max_bytes=0)
 
     def klines_json(self, q: KlinesQuery) -> str:
         """The answer to a klines query: Binance's JSON array."""
@@ -113,9 +116,16 @@ class KlineSource:
                 live = unsettled if is_live else live
                 continue
             upto = min(verified, last + 1)
-            out.extend(map(kline_json, self._candles.read(key, cursor, upto, limit - len(out))))
+            out.extend(self._stored(key, cursor, upto, limit - len(out)))
             cursor = upto
         raise Unavailable("the mirror could not assemble this page; try again", system="binance")
+
+    def _stored(self, key: SeriesKey, start: int, end: int, limit: int) -> list[KlineText]:
+        """Settled candles in [start, end) from the store, as text (shared while fresh)."""
+        return self._cache.get_or_render(
+            (key, start, end, limit),
+            lambda: list(map(kline_json, self._candles.read(key, start, end, limit))),
+        )
 
     def _fetch_page(self, key: SeriesKey, cursor: int, now: int, *, live: bool) -> list[Kline]:
         """One exchange request for the page holding `cursor` (on the live page: from `cursor`,

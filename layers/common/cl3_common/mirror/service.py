@@ -17,6 +17,7 @@ from cl3_common.exchange.catalog import SymbolCatalog
 from cl3_common.mirror.exchange_info import ExchangeInfoMirror
 from cl3_common.mirror.flight import SingleFlight
 from cl3_common.mirror.klines import KlineSource
+from cl3_common.mirror.page_cache import PageCache
 from cl3_common.mirror.params import Params, klines_query
 from cl3_common.mirror.upstream import Upstream, bounded_sleep
 from cl3_common.settings import Settings
@@ -82,6 +83,6 @@ def build_mirror(
     flights = SingleFlight(client, sleep=sleep)
     host = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
     source = KlineSource(stores.candles, stores.ledger, upstream, flights,
-                         clock_ms=lambda: int(clock() * 1000))  # fmt: skip
+                         clock_ms=lambda: int(clock() * 1000), cache=PageCache())  # fmt: skip
     info = ExchangeInfoMirror(client, upstream, flights, host_id=host, clock=clock)
     return BinanceMirror(info, source, clock)

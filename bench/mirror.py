@@ -160,7 +160,8 @@ def measure(args: Any, url: str, base: str, key: str, end_ms: int, control: Any)
         pages = grid_pages(START_MS, end_ms)
         print(
             f"      exchange saw {seen['klines_requests']} klines requests for {pages} pages "
-            f"of the grid, {seen['responses_429']} x 429, {seen['responses_418']} x 418"
+            f"of the grid, {seen['responses_429']} x 429, {seen['responses_418']} x 418",
+            flush=True,
         )
 
 

@@ -20,7 +20,7 @@ from cl3_common.auth.subscriptions import SubscriptionTable, SupabaseTierResolve
 from cl3_common.auth.verifier import KeySource, SecretKeySource
 from cl3_common.exchange import BinanceClient, RedisWeightGate, WeightBudget
 from cl3_common.exchange.catalog import SymbolCatalog
-from cl3_common.mirror.service import MirrorProvider, build_mirror
+from cl3_common.mirror.service import MirrorProvider, build_mirror, pooled_session
 from cl3_common.progress import ProgressStore
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
@@ -89,7 +89,9 @@ class Runtime:
             api_keys=api_keys,
             credentials=RequestAuthenticator(authenticator, api_keys),
             mirror=MirrorProvider(
-                lambda: build_mirror(settings, r, stores, session, clock=clock, sleep=sleep)
+                lambda: build_mirror(
+                    settings, r, stores, http or pooled_session(), clock=clock, sleep=sleep
+                )
             ),
         )
 

@@ -139,3 +139,30 @@ def test_clients_see_binance_errors_not_cl3_ones(stack, key, tmp_path, redis_cli
         assert key[4:].encode() not in name
         if redis_client.type(name) == b"string":
             assert key[4:].encode() not in (redis_client.get(name) or b"")
+
+
+def test_ten_concurrent_ccxt_clients_cost_each_page_once(stack, key, exchange):
+    """The year-long version with throughput is bench/mirror.py; 30 days keep this quick."""
+    since = 1_693_526_400_000 + 7 * MINUTE  # 2023-09-01 00:07
+    until = since + 30 * 86_400_000
+    expected = fetch_sync(f"{exchange.url}/api/v3", None, "BNB/USDT", since, until)
+
+    async def one() -> list:
+        client = ccxt_async.binance(ccxt_config(key))
+        client.urls["api"]["public"] = f"{stack}/binance/api/v3"
+        try:
+            params = {"paginate": True, "paginationCalls": 100, "until": until}
+            return await client.fetch_ohlcv("BNB/USDT", "1m", since=since, params=params)
+        finally:
+            await client.close()
+
+    async def ten() -> list[list]:
+        return list(await asyncio.gather(*(one() for _ in range(10))))
+
+    exchange.reset_stats()
+    results = asyncio.run(ten())
+    assert all(rows == expected for rows in results)
+    stats = exchange.stats()
+    pages = until // (1000 * MINUTE) - since // (1000 * MINUTE) + 1
+    assert stats["by_path"]["/api/v3/klines"] == pages  # each page of the grid once
+    assert (stats["responses_429"], stats["responses_418"]) == (0, 0)

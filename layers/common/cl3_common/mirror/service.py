@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 import requests
+from requests.adapters import HTTPAdapter
 
 from cl3_common.exchange import BinanceClient, RedisWeightGate
 from cl3_common.exchange.catalog import SymbolCatalog
@@ -45,6 +46,16 @@ class BinanceMirror:
     def klines(self, params: Params) -> str:
         """The JSON text of the answer (built as text: a page is 1000 rows)."""
         return self.source.klines_json(klines_query(params, self.info.symbols()))
+
+
+def pooled_session(connections: int = 32) -> requests.Session:
+    """The mirror's own HTTP session: every API thread may be fetching a page at once."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=connections)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "cl3-mirror/0.1"
+    return session
 
 
 class MirrorProvider:

@@ -102,7 +102,7 @@ def test_ping_and_time(binance, runtime):
 )
 def test_missing_or_invalid_keys_are_401_in_binances_shape(api, headers, code):
     sent = {k: v for k, v in headers.items() if v}
-    for path in ("ping", "klines?symbol=BTCUSDT&interval=1m", "exchangeInfo"):
+    for path in ("ping", "time", "klines?symbol=BTCUSDT&interval=1m", "uiKlines", "exchangeInfo"):
         status, body = answer(api.http.get(f"/binance/api/v3/{path}", headers=sent))
         assert status == 401 and body["code"] == code and set(body) == {"code", "msg"}
 

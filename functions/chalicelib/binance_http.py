@@ -9,6 +9,7 @@ backing service down is a 503 -1001; a bad or revoked key is a 401 -2014/-2015.
 from __future__ import annotations
 
 import logging
+import time
 
 import orjson
 from chalice import Response
@@ -22,6 +23,7 @@ from cl3_common.exchange.errors import (
 )
 from cl3_common.mirror import binance_errors as err
 from cl3_common.mirror.upstream import UpstreamBusy
+from cl3_common.ratelimit import Quota
 
 log = logging.getLogger("cl3.api.binance")
 JSON = "application/json;charset=UTF-8"
@@ -35,6 +37,12 @@ def binance_response(
     text = body if isinstance(body, str) else orjson.dumps(body).decode()
     return Response(body=text, status_code=status,
                     headers={"Content-Type": JSON, **(headers or {})})  # fmt: skip
+
+
+def binance_weight_headers(quota: Quota) -> dict[str, str]:
+    """Binance's used-weight headers for the caller's own limit (each request weighs 1)."""
+    used = str(max(0, quota.limit - quota.remaining))
+    return {"X-MBX-USED-WEIGHT": used, "X-MBX-USED-WEIGHT-1M": used}
 
 
 def binance_error_for(exc: Exception, now_s: float) -> err.BinanceError:
@@ -65,12 +73,14 @@ def binance_error_for(exc: Exception, now_s: float) -> err.BinanceError:
     if isinstance(exc, errors.RetryableError):
         log.warning("mirror: backing service unavailable: %s", exc)
         return err.unavailable()
+    if isinstance(exc, errors.InvalidRequest) and "more than once" in exc.message:
+        return err.BinanceError(-1101, "Duplicate values for a parameter detected.")
     if isinstance(exc, errors.ApiError):
         return err.BinanceError(-1000, exc.message, 400)
     log.error("mirror: unhandled error", exc_info=exc)
     return err.unknown_error()
 
 
-def binance_error_response(exc: Exception, now_s: float) -> Response:
-    error = binance_error_for(exc, now_s)
+def binance_error_response(exc: Exception, now_s: float | None = None) -> Response:
+    error = binance_error_for(exc, time.time() if now_s is None else now_s)
     return binance_response(error.body(), error.status, error.headers())

@@ -1,4 +1,4 @@
-"""Builds the Chalice app from its blueprints; tests pass their own runtime factory."""
+"""Builds the Chalice app from the declared route groups; tests pass their own runtime factory."""
 
 from __future__ import annotations
 
@@ -7,27 +7,36 @@ from collections.abc import Callable
 
 from chalice import Chalice
 
+from chalicelib import middleware
+from chalicelib.declarations import RouteGroup
 from chalicelib.isolated_app import IsolatedChalice
-from chalicelib.routes.api_keys import api_key_routes
-from chalicelib.routes.binance_mirror import binance_mirror_routes
-from chalicelib.routes.exports import export_routes
-from chalicelib.routes.health import health_routes
-from chalicelib.routes.market_data import market_data_routes
-from chalicelib.routes.seasonality import seasonality_routes
-from chalicelib.routes.symbols import symbol_routes
-from chalicelib.routes.tasks import task_routes
+from chalicelib.router import Router
+from chalicelib.routes import (
+    api_keys,
+    binance_mirror,
+    docs,
+    exports,
+    health,
+    market_data,
+    seasonality,
+    symbols,
+    tasks,
+    usage,
+)
 from chalicelib.runtime import Runtime, RuntimeProvider
 from chalicelib.scheduled import blueprint as scheduled_blueprint
 
-ROUTE_GROUPS = (
-    health_routes,
-    market_data_routes,
-    task_routes,
-    symbol_routes,
-    export_routes,
-    seasonality_routes,
-    api_key_routes,
-    binance_mirror_routes,
+ROUTE_GROUPS: tuple[RouteGroup, ...] = (
+    health.routes,
+    market_data.routes,
+    tasks.routes,
+    symbols.routes,
+    usage.routes,
+    exports.routes,
+    seasonality.routes,
+    api_keys.routes,
+    binance_mirror.routes,
+    docs.routes,
 )
 
 
@@ -37,8 +46,10 @@ def create_app(runtime_factory: Callable[[], Runtime] = Runtime.from_env) -> Cha
     app.api.binary_types.append("image/png")
     provider = RuntimeProvider(runtime_factory)
     app.runtime_provider = provider
+    router = Router(provider)
     for group in ROUTE_GROUPS:
-        app.register_blueprint(group(provider).blueprint)
+        app.register_blueprint(router.blueprint(group))
+    middleware.install(app)
     # The scheduled refresh; its rate is REFRESH_INTERVAL_MINUTES (default 15) at import time.
     app.register_blueprint(scheduled_blueprint)
     return app

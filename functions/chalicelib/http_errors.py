@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP responses (SPEC section 3 error shape)."""
+"""The one place where errors become HTTP responses (docs/api.md, "Errors")."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.inputs import PayloadTooLarge
+from chalicelib.media import UnsupportedMediaType
 from cl3_common import errors
 
 log = logging.getLogger("cl3.api")
@@ -18,6 +20,8 @@ _STATUS: tuple[tuple[type[errors.ApiError], int], ...] = (
     (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.NotFinished, 409),
+    (PayloadTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (errors.InsufficientData, 422),
     (errors.Throttled, 429),
 )
@@ -27,7 +31,9 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None):
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         body=error_body(code, message),
         status_code=status,

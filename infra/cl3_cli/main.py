@@ -207,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="target", required=True, help="the same forms")
     p.set_defaults(func=cmd_store)
 
+    from cl3_cli.fetch import add_parser as add_fetch_parser
+
+    add_fetch_parser(sub)
+
     p = sub.add_parser("demo", help="the whole path, offline, on the embedded sandbox")
     p.add_argument("--symbol", default="BTCUSDT")
     p.add_argument("--interval", default="1h")

@@ -1,57 +1,109 @@
 """POST/GET /api/keys, DELETE /api/keys/{key_id}: long-lived API keys for bots.
 
-Managed with a Supabase access token only (cl3_common.auth.api_keys); the key itself is in
-the creation response and nowhere else.
+Managed with a Supabase access token only (cl3_common.auth.api_keys; docs/mirror.md); the key
+itself is in the creation response and nowhere else.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 from chalice import Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.router import Router
-from chalicelib.runtime import RuntimeProvider
-from chalicelib.validation import reject_unknown
-from cl3_common.auth import Principal
-from cl3_common.auth.api_keys import ApiKeys
-from cl3_common.errors import InvalidRequest, Unavailable
+from chalicelib.declarations import Call, ResponseDoc, RouteGroup
+from chalicelib.fields import MissingCode, TaskId
+from chalicelib.inputs import Inputs, NoInputs
+from chalicelib.router import json_response
+from cl3_common.auth.api_keys import MAX_NAME_CHARS, ApiKeys
+from cl3_common.errors import Unavailable
 from cl3_common.store import ApiKeyRecord
 
+routes = RouteGroup("api keys")
+KeyName = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_NAME_CHARS),
+    MissingCode("invalid_request", "a label for the key, e.g. 'grid bot'"),
+]
 
-def api_key_routes(runtime: RuntimeProvider) -> Router:
-    router = Router(__name__, runtime)
 
-    def keys() -> ApiKeys:
-        found = router.runtime.api_keys
-        if found is None:
-            raise Unavailable("API keys are not configured", system="store")
-        return found
+class KeyBody(Inputs):
+    name: KeyName
+    example: ClassVar[dict[str, str]] = {"name": "grid bot"}
 
-    @router.route("/api/keys", methods=("POST",))
-    def create_key(user: Principal) -> Response:
-        body = router.json_body()
-        reject_unknown(body, {"name"})
-        name = body.get("name")
-        if not isinstance(name, str):
-            raise InvalidRequest("name is required: a label for the key, e.g. 'grid bot'")
-        created = keys().create(user, name)
-        return Response(
-            body={**describe(created.record), "key": created.key, "tier": created.record.tier},
-            status_code=201,
-            headers={"Content-Type": "application/json", "Cache-Control": "no-store"},
-        )
 
-    @router.route("/api/keys")
-    def list_keys(user: Principal) -> dict[str, Any]:
-        return {"keys": [describe(k) for k in keys().list(user)]}
+class KeyPath(Inputs):
+    key_id: TaskId
 
-    @router.route("/api/keys/{key_id}", methods=("DELETE",))
-    def revoke_key(user: Principal, key_id: str) -> dict[str, Any]:
-        revoked = keys().revoke(user, key_id)
-        return {"id": revoked.key_id, "revoked_at": revoked.revoked_at}
 
-    return router
+class ApiKeyInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    prefix: str
+    created_at: int
+    last_used_at: int | None
+
+
+class CreatedApiKey(ApiKeyInfo):
+    key: str = Field(description="The key itself: shown here once, stored only as a hash.")
+    tier: str
+
+
+class ApiKeyList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    keys: list[ApiKeyInfo]
+
+
+class RevokedApiKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    revoked_at: int
+
+
+def _keys(call: Call[Any, Any, Any]) -> ApiKeys:
+    found = call.runtime.api_keys
+    if found is None:
+        raise Unavailable("API keys are not configured", system="store")
+    return found
+
+
+@routes.post(
+    "/api/keys",
+    summary="Create an API key (shown once) for bots; needs a Supabase token, not a key",
+    description="Use it as `X-API-Key: cl3_...` or `Authorization: Bearer cl3_...` on every "
+    "endpoint (and `X-MBX-APIKEY` in the Binance mirror). It acts as you: your plan, your "
+    "limits. At most 25 live keys.",
+    body=KeyBody,
+    responses={201: ResponseDoc("The new key.", CreatedApiKey)},
+    errors=(403,),
+)
+def create_key(call: Call[NoInputs, NoInputs, KeyBody]) -> Response:
+    created = _keys(call).create(call.user, call.body.name)
+    body = {**describe(created.record), "key": created.key, "tier": created.record.tier}
+    return json_response(body, 201, {"Cache-Control": "no-store"})
+
+
+@routes.get(
+    "/api/keys",
+    summary="Your live API keys (never the keys themselves); needs a Supabase token",
+    responses={200: ResponseDoc("Oldest first.", ApiKeyList)},
+    errors=(403,),
+)
+def list_keys(call: Call[NoInputs, NoInputs, NoInputs]) -> dict[str, Any]:
+    return {"keys": [describe(k) for k in _keys(call).list(call.user)]}
+
+
+@routes.delete(
+    "/api/keys/{key_id}",
+    summary="Revoke one of your API keys: refused from the next request on",
+    path_params=KeyPath,
+    responses={200: ResponseDoc("When it was revoked.", RevokedApiKey)},
+    errors=(403, 404),
+)
+def revoke_key(call: Call[KeyPath, NoInputs, NoInputs]) -> dict[str, Any]:
+    revoked = _keys(call).revoke(call.user, call.path.key_id)
+    return {"id": revoked.key_id, "revoked_at": revoked.revoked_at}
 
 
 def describe(record: ApiKeyRecord) -> dict[str, Any]:

@@ -1,86 +1,112 @@
 """GET /binance/api/v3/{ping,time,exchangeInfo,klines,uiKlines}: Binance's spot market-data
 API answered by CL3 (cl3_common.mirror; docs/mirror.md), for ccxt, python-binance, freqtrade.
 
-Same parameters, shapes and error bodies as Binance. Every request needs a credential, like
-every CL3 endpoint: an API key in `X-MBX-APIKEY` (python-binance sends its key there),
-`X-API-Key` or `Authorization: Bearer cl3_...`, or a Supabase token. Requests count against
-the owner's per-minute limit of their plan; `X-MBX-USED-WEIGHT-1M` says how many this minute
-(each weighs 1). uiKlines is answered with the same candles as klines.
+Same parameters, shapes and error bodies as Binance (`binance=True`: errors go through
+binance_http.py). Every request needs a credential, as everywhere: an API key in
+`X-MBX-APIKEY` (python-binance sends its key there), `X-API-Key` or `Authorization: Bearer
+cl3_...`, or a Supabase token. Each request counts once against the owner's per-minute limit,
+which `X-MBX-USED-WEIGHT-1M` reports. uiKlines is answered with the same candles as klines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
+from pydantic import ConfigDict, Field
 
-from chalicelib.binance_http import binance_error_response, binance_response
-from chalicelib.runtime import Runtime, RuntimeProvider
-from cl3_common.auth import Principal
+from chalicelib.binance_http import binance_response
+from chalicelib.declarations import Call, ResponseDoc, RouteGroup
+from chalicelib.inputs import Inputs, NoInputs
 from cl3_common.errors import Unavailable
 from cl3_common.mirror.service import BinanceMirror
 
+routes = RouteGroup("binance mirror")
 PREFIX = "/binance/api/v3"
-Answer = Callable[[BinanceMirror, Runtime, Principal, dict[str, str]], Any]
+_TEXT = {"type": "string"}
 
 
-class MirrorRoutes:
-    def __init__(self, runtime: RuntimeProvider) -> None:
-        self.blueprint = Blueprint(__name__)
-        self._runtime = runtime
+class BinanceQuery(Inputs):
+    """Passed on as sent: the mirror reads it as Binance does, with Binance's errors."""
 
-    def get(self, path: str, answer: Answer) -> None:
-        blueprint = self.blueprint
+    model_config = ConfigDict(extra="allow", frozen=True)
 
-        def view() -> Response:
-            rt: Runtime | None = None
-            try:
-                rt = self._runtime.get()
-                request = blueprint.current_request
-                user = self._admit(rt, request.headers)
-                mirror = _mirror(rt)
-                return binance_response(answer(mirror, rt, user, first_values(request)))
-            except Exception as e:  # Binance-shaped, mapped in one place (binance_http.py)
-                return binance_error_response(e, rt.clock() if rt is not None else 0.0)
-
-        view.__name__ = "binance_" + path.rsplit("/", 1)[-1]
-        blueprint.route(PREFIX + path, methods=["GET"])(view)
-
-    @staticmethod
-    def _admit(rt: Runtime, headers: Any) -> Principal:
-        if rt.credentials is None:
-            raise Unavailable("credentials are not configured", system="auth")
-        user = rt.credentials.authenticate(headers)
-        if rt.rate_limiter is not None:
-            rt.rate_limiter.check(user, rt.entitlements[user.tier])
-        return user
+    def params(self) -> dict[str, str]:
+        sent = {k: v for k, v in self.model_dump(exclude_none=True).items()}
+        return {k: str(v) for k, v in {**sent, **(self.model_extra or {})}.items()}
 
 
-def _mirror(rt: Runtime) -> BinanceMirror:
-    if rt.mirror is None:
+class KlinesQuery(BinanceQuery):
+    symbol: str | None = Field(None, description="e.g. BTCUSDT (mandatory)")
+    interval: str | None = Field(None, description="1s, 1m ... 1M (mandatory)")
+    startTime: str | None = Field(None, description="epoch ms")
+    endTime: str | None = Field(None, description="epoch ms")
+    limit: str | None = Field(None, description="default 500, max 1000")
+    timeZone: str | None = Field(None, description="e.g. 8 or -05:30 (passed through)")
+
+
+class ExchangeInfoQuery(BinanceQuery):
+    symbol: str | None = None
+    symbols: str | None = Field(None, description='e.g. ["BTCUSDT","ETHUSDT"]')
+    symbolStatus: str | None = Field(None, description="TRADING, HALT or BREAK")
+
+
+KLINES = ResponseDoc(
+    "Klines: [open time, open, high, low, close, volume, close time, quote volume, trades, "
+    'taker buy base, taker buy quote, "0"], decimals as strings.',
+    schema={"type": "array", "items": {"type": "array", "minItems": 12, "maxItems": 12}},
+)
+
+
+def _mirror(call: Call[Any, Any, Any]) -> BinanceMirror:
+    if call.runtime.mirror is None:
         raise Unavailable("the Binance mirror is not configured", system="binance")
-    return rt.mirror.get()
+    return call.runtime.mirror.get()
 
 
-def first_values(request: Any) -> dict[str, str]:
-    """The query as Binance reads it: the first value of a repeated name wins."""
-    params = request.query_params
-    if not params:
-        return {}
-    return {name: params.getlist(name)[0] for name in params}
+@routes.get(f"{PREFIX}/ping", binance=True, query=BinanceQuery, summary="Binance's ping: {}",
+            responses={200: ResponseDoc("{}", schema={"type": "object"})})  # fmt: skip
+def binance_ping(call: Call[NoInputs, BinanceQuery, NoInputs]) -> Response:
+    return binance_response({})
 
 
-def binance_mirror_routes(runtime: RuntimeProvider) -> MirrorRoutes:
-    routes = MirrorRoutes(runtime)
-    routes.get("/ping", lambda m, rt, user, q: m.ping())
-    routes.get("/time", lambda m, rt, user, q: m.server_time())
-    routes.get(
-        "/exchangeInfo",
-        lambda m, rt, user, q: m.exchange_info(
-            q, requests_per_minute=rt.entitlements[user.tier].requests_per_minute
-        ),
+@routes.get(f"{PREFIX}/time", binance=True, query=BinanceQuery, summary="Binance's server time",
+            responses={200: ResponseDoc("{serverTime}", schema={"type": "object"})})  # fmt: skip
+def binance_time(call: Call[NoInputs, BinanceQuery, NoInputs]) -> Response:
+    return binance_response({"serverTime": call.now_ms})
+
+
+@routes.get(
+    f"{PREFIX}/exchangeInfo",
+    binance=True,
+    query=ExchangeInfoQuery,
+    summary="The exchange's exchangeInfo, with rateLimits of your plan",
+    responses={200: ResponseDoc("Binance's exchangeInfo.", schema={"type": "object"})},
+)
+def binance_exchange_info(call: Call[NoInputs, ExchangeInfoQuery, NoInputs]) -> Response:
+    answer = _mirror(call).exchange_info(
+        call.query.params(), requests_per_minute=call.plan.requests_per_minute
     )
-    routes.get("/klines", lambda m, rt, user, q: m.klines(q))
-    routes.get("/uiKlines", lambda m, rt, user, q: m.klines(q))
-    return routes
+    return binance_response(answer)
+
+
+@routes.get(
+    f"{PREFIX}/klines",
+    binance=True,
+    query=KlinesQuery,
+    summary="Binance klines: from CL3's store, fetched once for everyone when missing",
+    responses={200: KLINES},
+)
+def binance_klines(call: Call[NoInputs, KlinesQuery, NoInputs]) -> Response:
+    return binance_response(_mirror(call).klines(call.query.params()))
+
+
+@routes.get(
+    f"{PREFIX}/uiKlines",
+    binance=True,
+    query=KlinesQuery,
+    summary="Binance uiKlines: the same candles as klines",
+    responses={200: KLINES},
+)
+def binance_ui_klines(call: Call[NoInputs, KlinesQuery, NoInputs]) -> Response:
+    return binance_response(_mirror(call).klines(call.query.params()))

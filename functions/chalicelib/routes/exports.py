@@ -2,61 +2,65 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from chalice import Response
 
+from chalicelib.declarations import Access, Call, RouteGroup
+from chalicelib.fields import EndTime, ExportFormat, Interval, Kind, Market, StartTime, Symbol
+from chalicelib.inputs import NoInputs, TimeWindow
+from chalicelib.markets import SeriesInputs, require_listed, require_served_market
 from chalicelib.plans import require_interval, require_range
-from chalicelib.router import Router, accepted
-from chalicelib.runtime import RuntimeProvider
-from chalicelib.validation import (
-    parse_interval,
-    parse_required_range,
-    parse_symbol,
-    reject_unknown,
-)
-from cl3_common.auth import Principal
-from cl3_common.errors import InvalidRequest, SubscriptionRequired
+from chalicelib.router import accepted
+from chalicelib.routes.market_data import ACCEPTED
 from cl3_common.tasks import TaskType
 
-EXPORT_FORMATS = ("csv", "parquet")
+routes = RouteGroup("exports")
 
 
-def export_routes(runtime: RuntimeProvider) -> Router:
-    router = Router(__name__, runtime)
+class ExportBody(TimeWindow, SeriesInputs):
+    example: ClassVar[dict[str, Any]] = {
+        "symbol": "BTCUSDT", "interval": "1h", "start": "2024-01-01T00:00:00Z",
+        "end": "2024-02-01T00:00:00Z", "format": "csv",
+    }  # fmt: skip
+    symbol: Symbol
+    interval: Interval
+    start: StartTime
+    end: EndTime
+    format: ExportFormat
+    market: Market = "spot"
+    kind: Kind = "trade"
 
-    @router.route("/api/market-data/export", methods=("POST",))
-    def export(user: Principal) -> Response:
-        rt = router.runtime
-        plan = rt.entitlements[user.tier]
-        if not plan.can_export:
-            raise SubscriptionRequired(
-                f"the {user.tier} plan cannot export; exports need the enterprise plan"
-            )
-        body = router.json_body()
-        reject_unknown(body, {"symbol", "interval", "start", "end", "format"})
-        symbol = parse_symbol(body.get("symbol"))
-        interval = parse_interval(body.get("interval"))
-        fmt = body.get("format")
-        if not isinstance(fmt, str) or fmt.strip().lower() not in EXPORT_FORMATS:
-            raise InvalidRequest(
-                f"format is required and must be one of {', '.join(EXPORT_FORMATS)}"
-            )
-        fmt = fmt.strip().lower()
-        if body.get("end") is None:
-            raise InvalidRequest("end is required (ISO-8601 UTC or epoch milliseconds)")
-        now_ms = int(rt.clock() * 1000)
-        start_ms, end_ms = parse_required_range(body.get("start"), body.get("end"), now_ms=now_ms)
-        require_interval(user, plan, interval, "export")
-        require_range(user, plan, start_ms, end_ms, "export")
-        params = {
-            "symbol": symbol,
-            "interval": interval,
-            "start_ms": start_ms,
-            "end_ms": end_ms,
-            "format": fmt,
-        }
-        task_id, _created = rt.tasks.submit(
-            user, TaskType.EXPORT, params, max_concurrent=plan.max_concurrent_jobs
-        )
-        return accepted(task_id)
 
-    return router
+@routes.post(
+    "/api/market-data/export",
+    summary="Export a stored range as CSV or Parquet to object storage",
+    description=(
+        "The task's result holds a presigned, expiring `url`, the `bucket`, `key`, `rows` and "
+        "`format`. A CSV has a header row and one row per candle. The symbol must be one the "
+        "exchange lists."
+    ),
+    access=Access.EXPORT,
+    body=ExportBody,
+    responses=ACCEPTED,
+    errors=(403, 429),
+)
+def export(call: Call[NoInputs, NoInputs, ExportBody]) -> Response:
+    body, rt, plan = call.body, call.runtime, call.plan
+    require_served_market(body.market)
+    # Only symbols the exchange lists (trading or not): anything else would become a path
+    # in the bucket (exports/ABC/...) holding nothing.
+    require_listed(rt.catalog, body.symbol)
+    require_interval(call.user, plan, body.interval, "export")
+    require_range(call.user, plan, body.start, body.end_ms, "export")
+    params = {
+        "symbol": body.symbol,
+        "interval": body.interval,
+        "start_ms": body.start,
+        "end_ms": body.end_ms,
+        "format": body.format,
+    }
+    task_id, _created = rt.tasks.submit(
+        call.user, TaskType.EXPORT, params, max_concurrent=plan.max_concurrent_jobs
+    )
+    return accepted(task_id)

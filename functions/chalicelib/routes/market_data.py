@@ -2,131 +2,166 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
-import json
-from typing import Any
+from typing import Any, ClassVar
 
-import orjson
 from chalice import Response
 
-from chalicelib.plans import require_enqueue, require_interval, require_range
-from chalicelib.router import Router, accepted
-from chalicelib.runtime import RuntimeProvider
-from chalicelib.validation import (
-    parse_interval,
-    parse_limit,
-    parse_range,
-    parse_required_range,
-    parse_symbol,
-    reject_unknown,
+from chalicelib.declarations import Access, Call, ResponseDoc, RouteGroup
+from chalicelib.fields import (
+    DEFAULT_LIMIT,
+    Cursor,
+    EndTime,
+    Interval,
+    Kind,
+    Limit,
+    Market,
+    ReadFormat,
+    StartTime,
+    Symbol,
+    encode_cursor,
 )
-from cl3_common.auth import Principal
-from cl3_common.errors import InvalidRequest
+from chalicelib.inputs import Inputs, NoInputs, TimeWindow
+from chalicelib.markets import SeriesInputs, require_served_market
+from chalicelib.plans import require_interval, require_range
+from chalicelib.router import accepted, json_response
+from chalicelib.schemas import CandlePage, Coverage, TaskAccepted
 from cl3_common.intervals import count_candles, next_open
 from cl3_common.store import API_FIELDS, SeriesKey, row_to_api
 from cl3_common.tasks import TaskType
 
-DEFAULT_LIMIT, MAX_LIMIT = 1000, 5000
+routes = RouteGroup("market data")
+
+ACCEPTED = {202: ResponseDoc("Enqueued; poll `status_url`.", TaskAccepted)}
 
 
-def market_data_routes(runtime: RuntimeProvider) -> Router:
-    router = Router(__name__, runtime)
+class FetchBody(TimeWindow, SeriesInputs):
+    example: ClassVar[dict[str, Any]] = {
+        "symbol": "BTCUSDT", "interval": "1h",
+        "start": "2024-01-01T00:00:00Z", "end": "2024-02-01T00:00:00Z",
+    }  # fmt: skip
+    symbol: Symbol
+    interval: Interval
+    start: StartTime
+    end: EndTime | None = None
+    market: Market = "spot"
+    kind: Kind = "trade"
 
-    @router.route("/api/market-data/fetch", methods=("POST",))
-    def fetch(user: Principal) -> Response:
-        rt = router.runtime
-        plan = rt.entitlements[user.tier]
-        require_enqueue(user, plan)
-        body = router.json_body()
-        reject_unknown(body, {"symbol", "interval", "start", "end"})
-        symbol = parse_symbol(body.get("symbol"))
-        interval = parse_interval(body.get("interval"))
-        rt.catalog.require_tradable(symbol)
-        now_ms = int(rt.clock() * 1000)
-        start_ms, end_ms = parse_required_range(body.get("start"), body.get("end"), now_ms=now_ms)
-        require_interval(user, plan, interval, "fetch")
-        require_range(user, plan, start_ms, end_ms, "fetch")
-        params = {"symbol": symbol, "interval": interval, "start_ms": start_ms, "end_ms": end_ms}
-        identity = {**params, "end_ms": body.get("end")}  # "until now" requests are one request
-        task_id, _created = rt.tasks.submit(
-            user,
-            TaskType.FETCH,
-            params,
-            identity=identity,
-            max_concurrent=plan.max_concurrent_jobs,
+
+class CandlesPath(Inputs):
+    symbol: Symbol
+    interval: Interval
+
+
+class CandlesQuery(TimeWindow, SeriesInputs):
+    now_slack_ms = 1  # the candle opening this millisecond may be asked for
+    start: StartTime | None = None
+    end: EndTime | None = None
+    limit: Limit = DEFAULT_LIMIT
+    cursor: Cursor | None = None
+    format: ReadFormat = "json"
+    market: Market = "spot"
+    kind: Kind = "trade"
+
+
+class CoverageQuery(SeriesInputs):
+    symbol: Symbol | None = None
+    interval: Interval | None = None
+    market: Market | None = None
+    kind: Kind | None = None
+
+
+@routes.post(
+    "/api/market-data/fetch",
+    summary="Fetch a range of candles from the exchange into the store",
+    description=(
+        "Validates the symbol against the exchange, the interval and range against your plan, "
+        "then enqueues a task. An identical request of yours while one is queued or running "
+        "returns the same `task_id`. `end` defaults to now."
+    ),
+    access=Access.ENQUEUE,
+    body=FetchBody,
+    responses=ACCEPTED,
+    errors=(403, 429),
+)
+def fetch(call: Call[NoInputs, NoInputs, FetchBody]) -> Response:
+    body, rt, plan = call.body, call.runtime, call.plan
+    require_served_market(body.market)
+    rt.catalog.require_tradable(body.symbol)
+    start_ms, end_ms = body.start, body.end_ms
+    require_interval(call.user, plan, body.interval, "fetch")
+    require_range(call.user, plan, start_ms, end_ms, "fetch")
+    key = SeriesKey(body.symbol, body.interval, body.market, body.kind)
+    params: dict[str, Any] = {
+        "symbol": body.symbol, "interval": body.interval, "start_ms": start_ms, "end_ms": end_ms,
+        **({} if key.is_default else {"market": key.market, "kind": key.kind}),
+    }  # fmt: skip
+    identity = {**params, "end_ms": body.end}  # "until now" requests are one request
+    task_id, _created = rt.tasks.submit(
+        call.user, TaskType.FETCH, params, identity=identity,
+        max_concurrent=plan.max_concurrent_jobs,
+    )  # fmt: skip
+    rt.stores.series.track(key, first_ms=start_ms)
+    return accepted(task_id)
+
+
+@routes.get(
+    "/api/market-data/coverage",
+    summary="What is stored: first and last candle, count, expected and missing per series",
+    query=CoverageQuery,
+    responses={200: ResponseDoc("Stored series matching the filters.", Coverage)},
+)
+def coverage(call: Call[NoInputs, CoverageQuery, NoInputs]) -> dict[str, Any]:
+    q = call.query
+    stored = call.runtime.stores.candles.list_series(
+        market=q.market, kind=q.kind, symbol=q.symbol, interval=q.interval
+    )
+    series = []
+    for b in stored:
+        expected = count_candles(b.first_open_time, next_open(b.last_open_time, b.interval),
+                                 b.interval)  # fmt: skip
+        series.append({
+            "market": b.market, "kind": b.kind, "symbol": b.symbol, "interval": b.interval,
+            "first_open_time": b.first_open_time, "last_open_time": b.last_open_time,
+            "count": b.count, "expected": expected, "missing": expected - b.count,
+        })  # fmt: skip
+    return {"series": series}
+
+
+@routes.get(
+    "/api/market-data/{symbol}/{interval}",
+    summary="Stored candles, oldest first, in pages",
+    description=(
+        "`start` is inclusive and `end` exclusive (default: now). A full page has a "
+        "`next_cursor`; pass it back as `cursor` for the next one. `format=csv` answers CSV "
+        "with a header row and the cursor in the `X-Next-Cursor` header."
+    ),
+    path_params=CandlesPath,
+    query=CandlesQuery,
+    responses={
+        200: ResponseDoc(
+            "A page of candles.",
+            CandlePage,
+            alternatives={"text/csv": {"type": "string", "description": "format=csv"}},
         )
-        rt.stores.series.track(SeriesKey(symbol, interval), first_ms=start_ms)
-        return accepted(task_id)
-
-    @router.route("/api/market-data/coverage")
-    def coverage(user: Principal) -> dict[str, Any]:
-        rt = router.runtime
-        q = router.query()
-        unknown = set(q) - {"symbol", "interval"}
-        if unknown:
-            raise InvalidRequest(f"unknown query parameters: {', '.join(sorted(unknown))}")
-        symbol = parse_symbol(q["symbol"]) if "symbol" in q else None
-        interval = parse_interval(q["interval"]) if "interval" in q else None
-        series = []
-        for b in rt.stores.candles.list_series(symbol=symbol, interval=interval):
-            expected = count_candles(b.first_open_time, next_open(b.last_open_time, b.interval),
-                                     b.interval)  # fmt: skip
-            series.append({
-                "market": b.market, "kind": b.kind, "symbol": b.symbol, "interval": b.interval,
-                "first_open_time": b.first_open_time, "last_open_time": b.last_open_time,
-                "count": b.count, "expected": expected, "missing": expected - b.count,
-            })  # fmt: skip
-        return {"series": series}
-
-    @router.route("/api/market-data/{symbol}/{interval}")
-    def candles(user: Principal, symbol: str, interval: str) -> Response:
-        rt = router.runtime
-        symbol, interval = parse_symbol(symbol), parse_interval(interval)
-        q = router.query()
-        unknown = set(q) - {"start", "end", "limit", "cursor", "format"}
-        if unknown:
-            raise InvalidRequest(f"unknown query parameters: {', '.join(sorted(unknown))}")
-        now_ms = int(rt.clock() * 1000)
-        start_ms, end_ms = parse_range(
-            q.get("start"), q.get("end"), now_ms=now_ms + 1, start_required=False
-        )
-        start_ms = start_ms or 0
-        if q.get("cursor"):
-            start_ms = max(start_ms, _decode_cursor(q["cursor"]))
-        limit = parse_limit(q.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-        fmt = q.get("format", "json")
-        if fmt not in ("json", "csv"):
-            raise InvalidRequest("format must be 'json' or 'csv'")
-        stored = rt.stores.candles.read(SeriesKey(symbol, interval), start_ms, end_ms, limit + 1)
-        rows = [row_to_api(r) for r in stored[:limit]]
-        next_cursor = _encode_cursor(rows[-1]["open_time"] + 1) if len(stored) > limit else None
-        if fmt == "csv":
-            headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8"}
-            if next_cursor:
-                headers["X-Next-Cursor"] = next_cursor
-            return Response(body=_to_csv(rows), status_code=200, headers=headers)
-        page = {"symbol": symbol, "interval": interval, "candles": rows, "next_cursor": next_cursor}
-        # Serialised here with orjson: a 5,000-candle page takes ~2 ms instead of the ~22 ms
-        # of the json.dumps Chalice would otherwise run on the dict.
-        return Response(body=orjson.dumps(page).decode(), status_code=200,
-                        headers={"Content-Type": "application/json"})  # fmt: skip
-
-    return router
-
-
-def _encode_cursor(after_ms: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"from": after_ms}).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["from"]
-        return int(value)
-    except (ValueError, KeyError, TypeError) as e:
-        raise InvalidRequest("cursor is not one this API issued") from e
+    },
+)
+def candles(call: Call[CandlesPath, CandlesQuery, NoInputs]) -> Response:
+    p, q = call.path, call.query
+    key = SeriesKey(p.symbol, p.interval, q.market, q.kind)
+    start_ms = max(q.start_ms or 0, q.cursor or 0)
+    stored = call.runtime.stores.candles.read(key, start_ms, q.end_ms, q.limit + 1)
+    rows = [row_to_api(r) for r in stored[: q.limit]]
+    next_cursor = encode_cursor(rows[-1]["open_time"] + 1) if len(stored) > q.limit else None
+    if q.format == "csv":
+        headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8"}
+        if next_cursor:
+            headers["X-Next-Cursor"] = next_cursor
+        return Response(body=_to_csv(rows), status_code=200, headers=headers)
+    return json_response({
+        **key.to_json(), "candles": rows, "next_cursor": next_cursor,
+    })  # fmt: skip
 
 
 def _to_csv(rows: list[dict[str, Any]]) -> str:

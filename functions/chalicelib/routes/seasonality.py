@@ -1,109 +1,161 @@
 """Seasonality: analysis requests (validated here, computed by a worker) and stored results.
 
-No pandas, numpy or worker code here (SPEC 2): `params` are validated with the standard-library
-`cl3_common.analysis_params`, and the stored document and PNG are served as the store has them.
+No pandas, numpy or worker code here (the Lambda package stays small): `params` are
+validated with the standard-library `cl3_common.analysis_params`, and the stored document
+and PNG are served as the store has them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 from chalice import Response
+from pydantic import WithJsonSchema
 
-from chalicelib.plans import require_enqueue, require_interval
-from chalicelib.router import Router, accepted
-from chalicelib.runtime import RuntimeProvider
-from chalicelib.validation import parse_interval, parse_range, parse_symbol, reject_unknown
-from cl3_common.analysis_params import AnalysisParams
-from cl3_common.auth import Principal
+from chalicelib.declarations import Access, Call, ResponseDoc, RouteGroup
+from chalicelib.fields import EndTime, Interval, Kind, Market, StartTime, Symbol, api_field
+from chalicelib.inputs import Inputs, NoInputs, TimeWindow
+from chalicelib.markets import SeriesInputs, require_served_market
+from chalicelib.plans import require_interval
+from chalicelib.router import accepted, json_response
+from chalicelib.routes.market_data import ACCEPTED
+from chalicelib.schemas import Analysis
+from cl3_common.analysis_params import AnalysisParams, params_json_schema
 from cl3_common.errors import InsufficientData, InvalidRequest, NotFound
 from cl3_common.store import SeriesKey
 from cl3_common.tasks import TaskType
 
+routes = RouteGroup("seasonality")
 
-def seasonality_routes(runtime: RuntimeProvider) -> Router:
-    router = Router(__name__, runtime)
 
-    @router.route("/api/seasonality/analyze", methods=("POST",))
-    def analyze(user: Principal) -> Response:
-        rt = router.runtime
-        plan = rt.entitlements[user.tier]
-        require_enqueue(user, plan)
-        body = router.json_body()
-        reject_unknown(body, {"symbol", "interval", "start", "end", "params"})
-        symbol = parse_symbol(body.get("symbol"))
-        interval = parse_interval(body.get("interval"))
-        try:
-            params = AnalysisParams.from_dict(body.get("params"))
-        except ValueError as e:
-            raise InvalidRequest(str(e)) from e
-        now_ms = int(rt.clock() * 1000)
-        start_ms, end_ms = parse_range(
-            body.get("start"), body.get("end"), now_ms=now_ms, start_required=False
+def _params(value: Any) -> AnalysisParams:
+    try:
+        return AnalysisParams.from_dict(value)
+    except ValueError as e:
+        raise InvalidRequest(str(e)) from e
+
+
+Params = Annotated[AnalysisParams, api_field(_params), WithJsonSchema(params_json_schema())]
+
+
+class AnalyzeBody(TimeWindow, SeriesInputs):
+    example: ClassVar[dict[str, Any]] = {
+        "symbol": "BTCUSDT", "interval": "1h", "start": "2024-01-01T00:00:00Z",
+        "params": {"fast": 20, "slow": 50},
+    }  # fmt: skip
+    symbol: Symbol
+    interval: Interval
+    start: StartTime | None = None
+    end: EndTime | None = None
+    params: Params | None = None
+    market: Market = "spot"
+    kind: Kind = "trade"
+
+
+class SeriesPath(Inputs):
+    symbol: Symbol
+    interval: Interval
+
+
+class SeriesQuery(SeriesInputs):
+    market: Market = "spot"
+    kind: Kind = "trade"
+
+
+@routes.post(
+    "/api/seasonality/analyze",
+    summary="Analyse stored candles: calendar effects, SMA crossover, mean reversion",
+    description=(
+        "Needs at least `params.slow + 2` stored candles in [start, end) (422 "
+        "`insufficient_data` otherwise: fetch them first). `start` defaults to the first "
+        "stored candle, `end` to the time the job runs."
+    ),
+    access=Access.ENQUEUE,
+    body=AnalyzeBody,
+    responses=ACCEPTED,
+    errors=(403, 422, 429),
+)
+def analyze(call: Call[NoInputs, NoInputs, AnalyzeBody]) -> Response:
+    body, rt, plan = call.body, call.runtime, call.plan
+    params = body.params or AnalysisParams()
+    require_served_market(body.market)
+    require_interval(call.user, plan, body.interval, "analyse")
+    key = SeriesKey(body.symbol, body.interval, body.market, body.kind)
+    needed = params.min_candles
+    have = rt.stores.candles.count(key, body.start_ms or 0, body.end_ms, at_most=needed)
+    if have < needed:
+        raise InsufficientData(
+            f"need at least {needed} stored {key.label()} candles in the range "
+            f"(slow + 2 = {params.slow} + 2), found {have}; fetch them first with "
+            "POST /api/market-data/fetch"
         )
-        require_interval(user, plan, interval, "analyse")
-        needed = params.min_candles
-        have = rt.stores.candles.count(
-            SeriesKey(symbol, interval), start_ms or 0, end_ms, at_most=needed
-        )
-        if have < needed:
-            raise InsufficientData(
-                f"need at least {needed} stored {symbol} {interval} candles in the range "
-                f"(slow + 2 = {params.slow} + 2), found {have}; fetch them first with "
-                "POST /api/market-data/fetch"
-            )
-        job_params: dict[str, Any] = {
-            "symbol": symbol,
-            "interval": interval,
-            # None: "from the first stored candle" / "until the job runs".
-            "start_ms": start_ms,
-            "end_ms": end_ms if body.get("end") is not None else None,
-            "params": params.to_dict(),
-        }
-        identity = {**job_params, "end_ms": body.get("end")}  # as fetch: raw "end" identifies
-        task_id, _created = rt.tasks.submit(
-            user,
-            TaskType.ANALYZE,
-            job_params,
-            identity=identity,
-            max_concurrent=plan.max_concurrent_jobs,
-        )
-        return accepted(task_id)
+    job_params: dict[str, Any] = {
+        "symbol": body.symbol,
+        "interval": body.interval,
+        # None: "from the first stored candle" / "until the job runs".
+        "start_ms": body.start_ms,
+        "end_ms": body.end_ms if body.end is not None else None,
+        "params": params.to_dict(),
+    }
+    identity = {**job_params, "end_ms": body.end}  # as fetch: the given "end" identifies
+    task_id, _created = rt.tasks.submit(
+        call.user, TaskType.ANALYZE, job_params, identity=identity,
+        max_concurrent=plan.max_concurrent_jobs,
+    )  # fmt: skip
+    return accepted(task_id)
 
-    @router.route("/api/seasonality/{symbol}/{interval}")
-    def document(user: Principal, symbol: str, interval: str) -> Response:
-        symbol, interval = parse_symbol(symbol), parse_interval(interval)
-        _no_query(router)
-        doc = router.runtime.stores.analyses.get(SeriesKey(symbol, interval))
-        if doc is None:
-            raise NotFound(_none_yet(symbol, interval))
-        return Response(body=doc, status_code=200, headers={"Content-Type": "application/json"})
 
-    @router.route("/api/seasonality/{symbol}/{interval}/heatmap.png")
-    def heatmap(user: Principal, symbol: str, interval: str) -> Response:
-        symbol, interval = parse_symbol(symbol), parse_interval(interval)
-        _no_query(router)
-        if not accepts_png(router.request.headers.get("accept")):
-            # Chalice (and API Gateway) only pass a binary body to a request that accepts it;
-            # say so in the documented error shape rather than Chalice's own.
-            raise InvalidRequest(
-                "the heatmap is binary: send 'Accept: image/png' (or */*) to receive it"
-            )
-        png = router.runtime.stores.analyses.heatmap(SeriesKey(symbol, interval))
-        if png is None:
-            raise NotFound(_none_yet(symbol, interval))
-        return Response(
-            body=png,
-            status_code=200,
-            headers={
-                "Content-Type": "image/png",
-                "Content-Disposition": f'inline; filename="{symbol}_{interval}_heatmap.png"',
-                "Cache-Control": "no-cache",
-            },
+@routes.get(
+    "/api/seasonality/{symbol}/{interval}",
+    summary="The latest stored analysis of a series",
+    path_params=SeriesPath,
+    query=SeriesQuery,
+    responses={200: ResponseDoc("The analysis document.", Analysis)},
+    errors=(404,),
+)
+def document(call: Call[SeriesPath, SeriesQuery, NoInputs]) -> Response:
+    key = _key(call)
+    doc = call.runtime.stores.analyses.get(key)
+    if doc is None:
+        raise NotFound(_none_yet(key))
+    return json_response(doc)
+
+
+@routes.get(
+    "/api/seasonality/{symbol}/{interval}/heatmap.png",
+    summary="The heatmap of mean return by weekday and hour (send Accept: image/png)",
+    path_params=SeriesPath,
+    query=SeriesQuery,
+    responses={
+        200: ResponseDoc(
+            "PNG image.",
+            schema={"type": "string", "contentMediaType": "image/png"},
+            media_type="image/png",
         )
-
-    return router
+    },
+    errors=(404,),
+)
+def heatmap(call: Call[SeriesPath, SeriesQuery, NoInputs]) -> Response:
+    key = _key(call)
+    if not accepts_png(call.headers.get("accept")):
+        # Chalice (and API Gateway) only pass a binary body to a request that accepts it;
+        # say so in the documented error shape rather than Chalice's own.
+        raise InvalidRequest(
+            "the heatmap is binary: send 'Accept: image/png' (or */*) to receive it"
+        )
+    png = call.runtime.stores.analyses.heatmap(key)
+    if png is None:
+        raise NotFound(_none_yet(key))
+    return Response(
+        body=png,
+        status_code=200,
+        headers={
+            "Content-Type": "image/png",
+            "Content-Disposition": f'inline; filename="{key.symbol}_{key.interval}_heatmap.png"',
+            "Cache-Control": "no-cache",
+        },
+    )
 
 
 def accepts_png(accept: str | None) -> bool:
@@ -114,14 +166,12 @@ def accepts_png(accept: str | None) -> bool:
     return "*/*" in accept or "image/png" in parts
 
 
-def _no_query(router: Router) -> None:
-    unknown = sorted(router.query())
-    if unknown:
-        raise InvalidRequest(f"unknown query parameters: {', '.join(unknown)}")
+def _key(call: Call[SeriesPath, SeriesQuery, NoInputs]) -> SeriesKey:
+    return SeriesKey(call.path.symbol, call.path.interval, call.query.market, call.query.kind)
 
 
-def _none_yet(symbol: str, interval: str) -> str:
+def _none_yet(key: SeriesKey) -> str:
     return (
-        f"no seasonality analysis of {symbol} {interval} yet; "
+        f"no seasonality analysis of {key.label()} yet; "
         "request one with POST /api/seasonality/analyze"
     )

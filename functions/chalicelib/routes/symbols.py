@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.router import Router
-from chalicelib.runtime import RuntimeProvider
-from cl3_common.auth import Principal
+from chalicelib.declarations import Call, ResponseDoc, RouteGroup
+from chalicelib.inputs import NoInputs
+from chalicelib.schemas import Symbols
+
+routes = RouteGroup("symbols")
 
 
-def symbol_routes(runtime: RuntimeProvider) -> Router:
-    router = Router(__name__, runtime)
-
-    @router.route("/api/symbols")
-    def symbols(user: Principal) -> dict[str, Any]:
-        info = router.runtime.catalog.info()
-        tradable = sorted(s for s, status in info.symbols.items() if status == "TRADING")
-        return {"symbols": tradable, "count": len(tradable)}
-
-    return router
+@routes.get(
+    "/api/symbols",
+    summary="The exchange's trading symbols",
+    responses={200: ResponseDoc("Sorted symbols.", Symbols)},
+)
+def symbols(call: Call[NoInputs, NoInputs, NoInputs]) -> dict[str, Any]:
+    info = call.runtime.catalog.info()
+    tradable = sorted(s for s, status in info.symbols.items() if status == "TRADING")
+    return {"symbols": tradable, "count": len(tradable)}

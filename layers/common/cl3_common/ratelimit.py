@@ -1,4 +1,4 @@
-"""Per-user request limits (SPEC section 4, requests/min), kept in Redis for every API instance.
+"""Per-user request limits (docs/api.md, "Rate limits"), kept in Redis for every API instance.
 
 A sliding-window log: one sorted set per user holds the times of the requests admitted in the
 last 60 s, trimmed and counted atomically in a Lua script. No trailing minute ever holds more
@@ -15,6 +15,7 @@ import itertools
 import math
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis
 
@@ -26,7 +27,7 @@ from cl3_common.tiers import Entitlements
 WINDOW_S = 60
 
 # KEYS[1] the user's log; ARGV: now_ms, window_ms, limit, member.
-# Returns {admitted (1/0), requests in the window, ms until a slot frees (0 when admitted)}.
+# Returns {admitted (1/0), requests in the window, ms until the oldest of them leaves it}.
 _SCRIPT = """
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
@@ -34,18 +35,49 @@ local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local count = redis.call('ZCARD', key)
+local admitted = 0
 if count < limit then
   redis.call('ZADD', key, now, ARGV[4])
   redis.call('PEXPIRE', key, window)
-  return {1, count + 1, 0}
+  count = count + 1
+  admitted = 1
 end
 local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
 local wait = window
 if oldest[2] then
   wait = tonumber(oldest[2]) + window - now
 end
-return {0, count, wait}
+return {admitted, count, wait}
 """
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Where a caller stands after one request: what the X-RateLimit-* headers say.
+
+    `reset_s` is the wait until the oldest request in the window leaves it, that is until
+    `remaining` next grows; on a refusal it equals Retry-After.
+    """
+
+    limit: int
+    remaining: int
+    reset_s: int
+    admitted: bool
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_s),
+        }
+
+
+class QuotaExhausted(RateLimited):
+    """A 429 that knows the caller's Quota, so the refusal carries the same headers."""
+
+    def __init__(self, message: str, quota: Quota) -> None:
+        super().__init__(message, retry_after_s=quota.reset_s)
+        self.quota = quota
 
 
 def rate_key(sub: str) -> str:
@@ -70,21 +102,33 @@ class RateLimiter:
         self._prefix = f"{os.getpid()}-{os.urandom(4).hex()}"
         self._seq = itertools.count()
 
-    def check(self, user: Principal, plan: Entitlements) -> None:
+    def check(self, user: Principal, plan: Entitlements) -> Quota:
+        """Admits the request (its Quota) or raises RateLimited carrying the Quota."""
+        quota = self.admit(user, plan)
+        if not quota.admitted:
+            limit = plan.requests_per_minute
+            message = (
+                f"the {user.tier} plan allows no API requests"
+                if limit <= 0
+                else f"rate limit of {limit} requests per minute for the {user.tier} plan reached"
+            )
+            raise QuotaExhausted(message, quota)
+        return quota
+
+    def admit(self, user: Principal, plan: Entitlements) -> Quota:
         limit = plan.requests_per_minute
         window_s = self._window_ms // 1000
         if limit <= 0:
-            raise RateLimited(
-                f"the {user.tier} plan allows no API requests", retry_after_s=window_s
-            )
+            return Quota(limit=0, remaining=0, reset_s=window_s, admitted=False)
         now_ms = int(self._clock() * 1000)
         member = f"{now_ms}-{self._prefix}-{next(self._seq)}"
         with redis_errors_translated():
-            admitted, _count, wait_ms = self._script(
+            admitted, count, wait_ms = self._script(
                 keys=[rate_key(user.sub)], args=[now_ms, self._window_ms, limit, member]
             )
-        if not int(admitted):
-            raise RateLimited(
-                f"rate limit of {limit} requests per minute for the {user.tier} plan reached",
-                retry_after_s=math.ceil(int(wait_ms) / 1000),
-            )
+        return Quota(
+            limit=limit,
+            remaining=max(0, limit - int(count)),
+            reset_s=max(1, math.ceil(int(wait_ms) / 1000)),
+            admitted=bool(int(admitted)),
+        )

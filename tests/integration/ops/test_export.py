@@ -10,11 +10,11 @@ import uuid
 import pyarrow.parquet as pq
 import pytest
 import requests
-from cl3_common.store import API_FIELDS
 from rq import Queue
 
 from cl3_common.progress import ProgressStore
 from cl3_common.settings import Settings
+from cl3_common.store import API_FIELDS
 from cl3_common.tasks.contracts import QUEUE_EXPORT
 from cl3_worker.context import WorkerContext
 from cl3_worker.jobs.export import run_export

@@ -185,3 +185,36 @@ def test_malformed_input_is_unauthorized_never_another_error(verifier, hs_verifi
     for v in (verifier, hs_verifier):
         with pytest.raises(Unauthorized):
             v.verify(junk)
+
+
+def _signed(claims_update: dict, clock) -> str:
+    claims = {"sub": "user-1", "aud": "authenticated", "role": "authenticated",
+              "exp": int(clock()) + 3600, **claims_update}  # fmt: skip
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("update", "reason"),
+    [
+        ({"exp": "9999999999"}, "'exp' claim must be a number"),
+        ({"exp": "soon"}, "'exp' claim must be a number"),
+        ({"exp": 1e400}, "'exp' claim must be a number"),
+        ({"exp": True}, "'exp' claim must be a number"),
+        ({"nbf": "0"}, "'nbf' claim must be a number"),
+        ({"iat": "yesterday"}, "'iat' claim must be a number"),
+        ({"sub": 42}, "'sub' claim must be a string"),
+        ({"sub": ["user-1"]}, "'sub' claim must be a string"),
+        ({"sub": ""}, "lacks a subject"),
+    ],
+)
+def test_signed_claims_of_the_wrong_type_are_refused_for_that_reason(
+    hs_verifier, clock, update, reason
+):
+    with pytest.raises(Unauthorized) as refused:
+        hs_verifier.verify(_signed(update, clock))
+    assert reason in refused.value.message
+    assert "signature" not in refused.value.message
+
+
+def test_a_fractional_numeric_date_is_still_a_date(hs_verifier, clock):
+    assert hs_verifier.verify(_signed({"exp": clock() + 60.5}, clock))["sub"] == "user-1"

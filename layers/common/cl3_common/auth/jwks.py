@@ -172,28 +172,41 @@ def parse_jwks(document: Any) -> dict[str, tuple[Any, str]]:
 
 
 def _parse_jwk(jwk: Any) -> tuple[str, Any, str] | None:
-    if not isinstance(jwk, dict):
-        return None
-    kid, kty = jwk.get("kid"), jwk.get("kty")
-    if not isinstance(kid, str) or not kid or not isinstance(kty, str):
-        return None
-    if jwk.get("use", "sig") != "sig":
-        return None
-    key_ops = jwk.get("key_ops")
-    if isinstance(key_ops, list) and "verify" not in key_ops:
-        return None
-    algorithm = _KEY_ALGORITHMS.get((kty, jwk.get("crv") if kty == "EC" else None))
+    algorithm = _verifying_algorithm(jwk)
     if algorithm is None:
-        return None  # "oct" (symmetric), other curves, OKP: never used to verify
-    declared = jwk.get("alg")
-    if declared is not None and declared != algorithm:
-        return None  # e.g. an RSA key declared for PS256: not what we verify with
+        return None
+    kid = jwk["kid"]
     try:
         key = jwt.PyJWK({**jwk, "alg": algorithm}).key
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as e:
         log.warning("skipping unreadable JWK %r: %s", kid, e)
         return None
     return kid, key, algorithm
+
+
+def _verifying_algorithm(jwk: Any) -> str | None:
+    """The algorithm a JWK verifies signatures with, or None for a key we never use."""
+    if not _is_signature_key(jwk):
+        return None
+    kty = jwk["kty"]
+    # "oct" (symmetric), other curves, OKP: never used to verify.
+    algorithm = _KEY_ALGORITHMS.get((kty, jwk.get("crv") if kty == "EC" else None))
+    declared = jwk.get("alg")
+    if algorithm is None or (declared is not None and declared != algorithm):
+        return None  # e.g. an RSA key declared for PS256: not what we verify with
+    return algorithm
+
+
+def _is_signature_key(jwk: Any) -> bool:
+    if not isinstance(jwk, dict):
+        return False
+    kid, kty = jwk.get("kid"), jwk.get("kty")
+    if not isinstance(kid, str) or not kid or not isinstance(kty, str):
+        return False
+    key_ops = jwk.get("key_ops")
+    return jwk.get("use", "sig") == "sig" and not (
+        isinstance(key_ops, list) and "verify" not in key_ops
+    )
 
 
 def _cache_max_age(response: requests.Response) -> float | None:

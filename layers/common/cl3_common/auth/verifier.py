@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import isfinite
 from typing import Any, Protocol
 
 import jwt
@@ -60,29 +61,51 @@ class TokenVerifier:
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway_s,
-                options={"require": ["exp", "sub", "aud"], "verify_iat": False},
+                # Times are checked below, by type first, then against our clock (tests move it).
+                options={
+                    "require": ["exp", "sub", "aud"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
-        except jwt.ExpiredSignatureError as e:
-            raise Unauthorized("token expired") from e
-        except jwt.ImmatureSignatureError as e:
-            raise Unauthorized("token not yet valid") from e
-        except jwt.InvalidAudienceError as e:
-            raise Unauthorized("token audience is not accepted") from e
-        except jwt.InvalidIssuerError as e:
-            raise Unauthorized("token issuer is not accepted") from e
         except jwt.MissingRequiredClaimError as e:
             raise Unauthorized(f"token lacks the {e.claim!r} claim") from e
         except jwt.PyJWTError as e:
-            raise Unauthorized("token signature is invalid") from e
-        # pyjwt checks exp/nbf against the wall clock; re-check with ours so tests can move time.
+            raise Unauthorized(_reason(e)) from e
+        self._check_claims(claims)
+        return claims
+
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        _require_numeric_dates(claims)
         now = self._clock()
-        if int(claims["exp"]) <= now - self._leeway_s:
+        if claims["exp"] <= now - self._leeway_s:
             raise Unauthorized("token expired")
         nbf = claims.get("nbf")
-        if isinstance(nbf, (int, float)) and nbf > now + self._leeway_s:
+        if nbf is not None and nbf > now + self._leeway_s:
             raise Unauthorized("token not yet valid")
         if claims.get("role") != "authenticated":
             raise Unauthorized("token role is not 'authenticated'")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise Unauthorized("token lacks a subject")
-        return claims
+
+
+def _require_numeric_dates(claims: dict[str, Any]) -> None:
+    # RFC 7519: a NumericDate is a JSON number. pyjwt would read "9999999999" with int().
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not isfinite(value):
+            raise Unauthorized(f"token {name!r} claim must be a number (NumericDate)")
+
+
+# pyjwt's refusals we name; anything else it refuses is a bad signature or a malformed token.
+_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.InvalidAudienceError, "token audience is not accepted"),
+    (jwt.InvalidIssuerError, "token issuer is not accepted"),
+    (jwt.exceptions.InvalidSubjectError, "token 'sub' claim must be a string"),
+    (jwt.exceptions.InvalidJTIError, "token 'jti' claim must be a string"),
+)
+
+
+def _reason(error: jwt.PyJWTError) -> str:
+    return next((r for cls, r in _REASONS if isinstance(error, cls)), "token signature is invalid")

@@ -11,6 +11,7 @@ from cl3_common.progress import ProgressStore
 from cl3_common.redis_conn import redis_errors_translated
 from cl3_common.store.protocols import TaskStore
 from cl3_common.tasks.keys import active_jobs_key
+from cl3_common.usage import count_fetched_candles
 
 
 class TaskRecorder:
@@ -35,6 +36,8 @@ class TaskRecorder:
         # can always read the result.
         self._tasks.update(task_id, status="finished", result=result, ended_at=self._clock_ms())
         self.progress.finish(task_id, **progress_fields)
+        # Hook for GET /api/usage: a finished fetch/refresh adds its candles to the owner's month.
+        count_fetched_candles(self._redis, self.progress.get(task_id), result, self._clock_ms())
         self._release(task_id)
 
     def failed(self, task_id: str, code: str, message: str, status: str = "failed") -> None:

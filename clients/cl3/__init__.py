@@ -1,0 +1,1 @@
+"""CL3 for its users: `cl3.client`, a typed Python client of the CL3 HTTP API."""

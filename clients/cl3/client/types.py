@@ -1,0 +1,104 @@
+"""The shapes of the API's answers (see /openapi.json), as typed dictionaries."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+Market = Literal["spot", "usdm", "coinm"]
+Kind = Literal["trade", "mark", "index", "premium"]
+Time = str | int  # ISO-8601 (UTC unless an offset is given) or epoch milliseconds
+
+
+class Health(TypedDict):
+    status: Literal["ok", "degraded"]
+    redis: bool
+    mongo: bool
+    store: dict[str, Any]
+
+
+class TaskAccepted(TypedDict):
+    task_id: str
+    status_url: str
+
+
+class TaskError(TypedDict):
+    code: str
+    message: str
+
+
+class Progress(TypedDict):
+    task_id: str
+    type: str
+    status: str
+    progress: int
+    pages_done: int
+    pages_total: int
+    candles_written: int
+    candles_per_s: float | None
+    eta_s: float | None
+    error: TaskError | None
+    created_at: int | None
+    started_at: int | None
+    ended_at: int | None
+
+
+class Canceled(TypedDict):
+    task_id: str
+    status: str
+
+
+class Candle(TypedDict):
+    open_time: int
+    close_time: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    quote_volume: float
+    trades: int
+    taker_buy_base: float
+    taker_buy_quote: float
+
+
+class CandlePage(TypedDict):
+    market: str
+    kind: str
+    symbol: str
+    interval: str
+    candles: list[Candle]
+    next_cursor: str | None
+
+
+class SeriesCoverage(TypedDict):
+    market: str
+    kind: str
+    symbol: str
+    interval: str
+    first_open_time: int
+    last_open_time: int
+    count: int
+    expected: int
+    missing: int
+
+
+class Coverage(TypedDict):
+    series: list[SeriesCoverage]
+
+
+class Symbols(TypedDict):
+    symbols: list[str]
+    count: int
+
+
+class Usage(TypedDict):
+    sub: str
+    tier: str
+    entitlements: dict[str, Any]
+    requests: dict[str, int]
+    jobs: dict[str, int]
+    this_month: dict[str, Any]
+
+
+TaskResult = dict[str, Any]  # task_id, type, then fields that depend on the type
+Analysis = dict[str, Any]  # the seasonality document (docs/api.md)

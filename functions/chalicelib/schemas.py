@@ -1,0 +1,189 @@
+"""What the API answers, as models: the OpenAPI document's response schemas.
+
+Handlers build plain dicts (the hot read path stays a dict comprehension); these models say
+what those dicts hold, and the contract fuzz test checks every real response against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cl3_common.intervals import INTERVALS
+from cl3_common.store.keys import KINDS, MARKETS
+
+EpochMs = int
+TASK_STATUSES = ("queued", "started", "finished", "failed", "canceled", "stopped")
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Open(BaseModel):
+    """A response that may grow fields; documented fields are always there."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def _enum(values: tuple[str, ...]) -> Any:
+    return Field(json_schema_extra={"enum": list(values)})
+
+
+class StoreHealth(Closed):
+    backend: Literal["sqlite", "mongodb"]
+    ok: bool
+
+
+class Health(Closed):
+    status: Literal["ok", "degraded"]
+    redis: bool
+    mongo: bool = Field(description="Whether the store answers, whatever its backend.")
+    store: StoreHealth
+
+
+class TaskAccepted(Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "task_id": "5f0c2b9e8d7a4c1b9e3f6a2d1c0b9a88",
+        "status_url": "/api/task/5f0c2b9e8d7a4c1b9e3f6a2d1c0b9a88/progress",
+    }]})  # fmt: skip
+    task_id: str
+    status_url: str = Field(examples=["/api/task/0f1e.../progress"])
+
+
+class TaskError(Closed):
+    code: str
+    message: str
+
+
+class Progress(Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "task_id": "5f0c2b9e8d7a4c1b9e3f6a2d1c0b9a88", "type": "fetch", "status": "started",
+        "progress": 42, "pages_done": 3, "pages_total": 7, "candles_written": 3000,
+        "candles_per_s": 9100.0, "eta_s": 0.4, "error": None, "created_at": 1717200000000,
+        "started_at": 1717200000120, "ended_at": None,
+    }]})  # fmt: skip
+    task_id: str
+    type: Literal["fetch", "refresh", "analyze", "export"]
+    status: str = _enum(TASK_STATUSES)
+    progress: int = Field(ge=0, le=100)
+    pages_done: int = Field(ge=0)
+    pages_total: int = Field(ge=0)
+    candles_written: int = Field(ge=0)
+    candles_per_s: float | None
+    eta_s: float | None
+    error: TaskError | None
+    created_at: EpochMs | None
+    started_at: EpochMs | None
+    ended_at: EpochMs | None
+
+
+class Canceled(Closed):
+    task_id: str
+    status: str = _enum(TASK_STATUSES)
+
+
+class TaskResult(Open):
+    """A finished task's result; the fields after `type` depend on it (docs/api.md)."""
+
+    task_id: str
+    type: Literal["fetch", "refresh", "analyze", "export"]
+
+
+class Candle(Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "open_time": 1704067200000, "close_time": 1704070799999, "open": 42283.58,
+        "high": 42554.57, "low": 42261.02, "close": 42475.23, "volume": 1271.68,
+        "quote_volume": 53957248.1, "trades": 47134, "taker_buy_base": 682.57,
+        "taker_buy_quote": 28957416.8,
+    }]})  # fmt: skip
+    open_time: EpochMs
+    close_time: EpochMs
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    quote_volume: float
+    trades: int
+    taker_buy_base: float
+    taker_buy_quote: float
+
+
+class CandlePage(Closed):
+    market: str = _enum(MARKETS)
+    kind: str = _enum(KINDS)
+    symbol: str
+    interval: str = _enum(INTERVALS)
+    candles: list[Candle]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class SeriesCoverage(Closed):
+    market: str = _enum(MARKETS)
+    kind: str = _enum(KINDS)
+    symbol: str
+    interval: str = _enum(INTERVALS)
+    first_open_time: EpochMs
+    last_open_time: EpochMs
+    count: int
+    expected: int
+    missing: int
+
+
+class Coverage(Closed):
+    series: list[SeriesCoverage]
+
+
+class Symbols(Closed):
+    symbols: list[str]
+    count: int
+
+
+class Analysis(Open):
+    """The stored seasonality analysis (docs/api.md, "Seasonality")."""
+
+    symbol: str
+    interval: str
+    start: EpochMs
+    end: EpochMs
+    candles: int
+    computed_at: EpochMs
+    params: dict[str, Any]
+
+
+class Entitlements(Closed):
+    can_enqueue: bool
+    can_export: bool
+    max_range_days: int | None = Field(description="Longest fetch or export; null: unlimited.")
+    min_interval: str | None
+    max_concurrent_jobs: int
+    requests_per_minute: int
+
+
+class RequestQuota(Closed):
+    limit: int
+    remaining: int
+    reset_s: int = Field(description="Seconds until `remaining` next grows.")
+
+
+class Jobs(Closed):
+    running: int = Field(description="Your tasks queued or running now.")
+    max_concurrent: int
+
+
+class MonthlyCandles(Closed):
+    month: str = Field(examples=["2024-05"], description="Calendar month, UTC.")
+    candles_fetched: int = Field(description="Candles your fetch and refresh tasks stored.")
+
+
+class Usage(Closed):
+    sub: str
+    tier: Literal["free", "pro", "enterprise"]
+    entitlements: Entitlements
+    requests: RequestQuota
+    jobs: Jobs
+    this_month: MonthlyCandles

@@ -32,7 +32,7 @@ from cl3_cli.processes import ProcessGroup, free_port
 from cl3_cli.services import LocalServices
 from cl3_common.exchange import BinanceClient, RedisWeightGate
 from cl3_common.exchange.catalog import SymbolCatalog
-from cl3_common.intervals import next_open
+from cl3_common.intervals import DAY_MS, next_open, now_ms
 from cl3_common.store import SeriesKey
 from cl3_common.store.factory import open_sqlite
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange, expected_klines
@@ -41,7 +41,7 @@ from cl3_worker.pager import KlinePager
 
 ROOT = Path(__file__).resolve().parents[1]
 START_MS = 1_672_531_200_000  # 2023-01-01T00:00:00Z
-DAY_MS = 86_400_000
+
 KEY = SeriesKey("BTCUSDT", "1m")
 SECRET = "bench-ingest-secret-with-32-bytes-or-more"
 Results = list[tuple[str, int, float]]
@@ -140,7 +140,7 @@ def fetch_only(url: str, r: redis.Redis, end_ms: int, concurrency: int) -> int:
     gate = RedisWeightGate(r, SymbolCatalog(r, BinanceClient(url, session)).info().budget,
                            clock=time.time, sleep=time.sleep)  # fmt: skip
     pager = KlinePager(BinanceClient(url, session, gate=gate), Discard(), concurrency=concurrency,
-                       clock_ms=lambda: int(time.time() * 1000))  # fmt: skip
+                       clock_ms=now_ms)  # fmt: skip
     return pager.run(KEY, START_MS, end_ms, lambda _: None).candles_written
 
 

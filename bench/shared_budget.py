@@ -24,11 +24,12 @@ from cl3_cli.processes import free_port
 from cl3_cli.services import LocalServices
 from cl3_common.exchange import BinanceClient, RedisWeightGate
 from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.intervals import DAY_MS, now_ms
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange
 from cl3_worker.pager import KlinePager
 
 ROOT = Path(__file__).resolve().parents[1]
-DAY_MS = 86_400_000
+
 START_MS = 1_640_995_200_000  # 2022-01-01
 
 
@@ -49,7 +50,7 @@ def worker(url: str, redis_url: str, symbol: str, days: int) -> None:
     info = SymbolCatalog(r, BinanceClient(url, session)).info()
     gate = RedisWeightGate(r, info.budget, clock=time.time, sleep=time.sleep)
     pager = KlinePager(BinanceClient(url, session, gate=gate), Discard(), concurrency=8,
-                       clock_ms=lambda: int(time.time() * 1000))  # fmt: skip
+                       clock_ms=now_ms)  # fmt: skip
     pager.run(symbol, "1m", START_MS, START_MS + days * DAY_MS, lambda _: None)
 
 

@@ -33,3 +33,18 @@ def store_rows(
         )
     finally:
         stores.close()
+
+
+class FakeTime:
+    """Clock and sleep driven together: sleeping moves the clock, nothing really waits."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds

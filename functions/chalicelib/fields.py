@@ -35,6 +35,7 @@ MAX_TEXT = 64  # longer than any symbol, interval, time or id we accept: refused
 MAX_LIMIT, DEFAULT_LIMIT = 5000, 1000
 EXPORT_FORMATS = ("csv", "parquet")
 READ_FORMATS = ("json", "csv")
+FILL_MODES = ("none", "null", "ffill")
 
 _SYMBOL = re.compile(r"[A-Z0-9]{2,20}", re.ASCII)
 _TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
@@ -204,6 +205,34 @@ ReadFormat = Annotated[
     api_field(_choice("format", READ_FORMATS)),
     WithJsonSchema({"type": "string", "enum": list(READ_FORMATS)}),
 ]
+FillMode = Annotated[
+    str,
+    api_field(_choice("fill", FILL_MODES)),
+    WithJsonSchema({
+        "type": "string", "enum": list(FILL_MODES),
+        "description": "Placeholders for missing candles, flagged `filled`: null prices, or "
+                       "the previous close repeated with zero volume (ffill).",
+    }),
+]  # fmt: skip
+
+
+def parse_tz(value: Any) -> str:
+    from cl3_common.derived.timezones import parse_tz as zone_of
+
+    text = _text(value, "tz")
+    zone_of(text)  # raises InvalidRequest naming the accepted forms
+    return text
+
+
+TimeZone = Annotated[
+    str,
+    api_field(parse_tz),
+    WithJsonSchema({
+        "type": "string", "maxLength": MAX_TEXT, "examples": ["+08:00", "Asia/Kolkata"],
+        "description": "A fixed offset (+08:00, -05:30) or an IANA zone name; moves the "
+                       "bucket boundaries of resampled candles to that zone's midnight.",
+    }),
+]  # fmt: skip
 ExportFormat = Annotated[
     str,
     api_field(_choice("format", EXPORT_FORMATS)),

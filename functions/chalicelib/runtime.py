@@ -21,13 +21,13 @@ from cl3_common.auth.verifier import KeySource, SecretKeySource
 from cl3_common.exchange import BinanceClient, RedisWeightGate, WeightBudget
 from cl3_common.exchange.catalog import SymbolCatalog
 from cl3_common.mirror.service import MirrorProvider, build_mirror, pooled_session
-from cl3_common.progress import ProgressStore
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings, SettingsError
 from cl3_common.store import Stores, open_stores
-from cl3_common.tasks import TaskRecorder, TaskService
+from cl3_common.tasks import TaskService
 from cl3_common.tiers import Entitlements, build_entitlements
+from cl3_common.timeouts import REQUEST_READ_S, REQUEST_WAIT_S
 
 
 @dataclass
@@ -70,19 +70,16 @@ class Runtime:
         )
         # The API only asks the exchange for its symbol list; it paces through the same budget.
         gate = RedisWeightGate(r, WeightBudget(), clock=clock, sleep=sleep, max_ban_wait_s=0)
-        exchange = BinanceClient(
-            settings.BINANCE_BASE_URL, session, gate=gate, clock=clock, sleep=sleep, max_attempts=2
-        )
-        progress = ProgressStore(r, clock_ms)
-        recorder = TaskRecorder(r, progress, stores.tasks, clock_ms)
+        exchange = BinanceClient(settings.BINANCE_BASE_URL, session, gate=gate, clock=clock,
+                                 sleep=sleep, max_attempts=1, timeout_s=REQUEST_READ_S)  # fmt: skip
         api_keys = ApiKeys(stores.api_keys, r, clock)
         return cls(
             settings=settings,
             redis=r,
             stores=stores,
             authenticator=authenticator,
-            catalog=SymbolCatalog(r, exchange),
-            tasks=TaskService(r, progress, stores.tasks, recorder),
+            catalog=SymbolCatalog(r, exchange, wait_s=REQUEST_WAIT_S),
+            tasks=TaskService(r, stores.tasks, clock_ms),
             entitlements=build_entitlements(settings.TIER_LIMITS),
             clock=clock,
             rate_limiter=RateLimiter(r, clock),

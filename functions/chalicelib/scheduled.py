@@ -19,7 +19,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 
 from chalicelib.runtime import Runtime, RuntimeProvider
-from cl3_common.refresh import refresh_stale_series
+from cl3_common.refresh import plan_refreshes
 from cl3_common.settings import SettingsError
 
 DEFAULT_REFRESH_INTERVAL_MINUTES = 15
@@ -64,5 +64,5 @@ def _provider() -> RuntimeProvider:
 )
 def refresh_tracked_series(event: Any) -> dict[str, Any]:
     rt = _provider().get()
-    report = refresh_stale_series(rt.redis, rt.stores, now_ms=int(rt.clock() * 1000))
+    report = plan_refreshes(rt.redis, rt.stores, now_ms=int(rt.clock() * 1000))
     return report.to_json()

@@ -111,12 +111,34 @@ class Candle(Closed):
     taker_buy_quote: float
 
 
+class PageCandle(Closed):
+    """A candle as a read serves it: stored, resampled, or a placeholder (`fill`)."""
+
+    open_time: EpochMs
+    close_time: EpochMs
+    open: float | None
+    high: float | None
+    low: float | None
+    close: float | None
+    volume: float | None
+    quote_volume: float | None
+    trades: int | None
+    taker_buy_base: float | None
+    taker_buy_quote: float | None
+    vwap: float | None = Field(None, description="resample: quote_volume / volume")
+    complete: bool | None = Field(None, description="resample: every source candle was found")
+    sources: int | None = Field(None, description="resample: source candles found")
+    filled: bool | None = Field(None, description="fill: a placeholder, never stored")
+
+
 class CandlePage(Closed):
     market: str = _enum(MARKETS)
     kind: str = _enum(KINDS)
     symbol: str
     interval: str = _enum(INTERVALS)
-    candles: list[Candle]
+    source_interval: str | None = Field(None, description="resample: the stored interval")
+    tz: str | None = Field(None, description="resample: the time zone of the buckets")
+    candles: list[PageCandle]
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )

@@ -19,10 +19,9 @@ from rich.table import Table
 
 from cl3_cli.processes import ProcessGroup, free_port
 from cl3_cli.services import LocalServices
+from cl3_common.intervals import HOUR_MS, now_ms
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange
 from cl3_sandbox.supabase import mint_token
-
-HOUR_MS = 3_600_000
 
 
 def run_demo(home: Path, *, days: int, symbol: str, interval: str) -> int:
@@ -74,7 +73,7 @@ def run_demo(home: Path, *, days: int, symbol: str, interval: str) -> int:
 def _run(console: Console, api: str, token: str, symbol: str, interval: str, days: int) -> None:
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
-    end_ms = int(time.time() * 1000) // HOUR_MS * HOUR_MS
+    end_ms = now_ms() // HOUR_MS * HOUR_MS
     start_ms = end_ms - days * 24 * HOUR_MS
     answer = http.post(
         f"{api}/api/market-data/fetch",

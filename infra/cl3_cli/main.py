@@ -1,4 +1,4 @@
-"""`cl3`: the everyday commands, configured by the environment (SPEC sections 7 and 8)."""
+"""`cl3`: the everyday commands, configured by the environment (README.md)."""
 
 from __future__ import annotations
 

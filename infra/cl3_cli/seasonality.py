@@ -16,7 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from cl3_common.errors import ApiError
+from cl3_common.errors import ApiError, InsufficientData
+from cl3_common.intervals import now_ms as wall_now_ms
 from cl3_common.intervals import validate_interval
 from cl3_common.settings import Settings
 from cl3_common.store import SeriesKey, open_stores
@@ -37,14 +38,14 @@ def run_seasonality(
 ) -> int:
     console = console or Console()
     # The worker side (pandas, matplotlib): imported only when the command runs.
-    from cl3_worker.analytics import AnalysisParams, InsufficientData
+    from cl3_worker.analytics import AnalysisParams
     from cl3_worker.jobs.analyze import compute_analysis
 
     try:
         symbol = symbol.strip().upper()
         validate_interval(interval)
         start_ms = parse_time_ms(start, "start") if start else None
-        now_ms = int(time.time() * 1000)
+        now_ms = wall_now_ms()
         end_ms = min(parse_time_ms(end, "end"), now_ms) if end else now_ms
         params = AnalysisParams.from_dict(json.loads(params_json) if params_json else None)
     except (ApiError, ValueError) as e:

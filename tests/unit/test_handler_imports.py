@@ -1,4 +1,4 @@
-"""SPEC section 2: handlers must not import pandas (the Lambda package stays small)."""
+"""Handlers must not import pandas (the Lambda package stays small)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 Whole past months and days download far faster than paging the REST API. Every zip is
 checked against its `.CHECKSUM` (SHA-256) before anything is parsed; a corrupt file is
-refetched once and otherwise left to the REST pager, never stored.
+refetched once and otherwise left to the REST pager, never stored. A host that cannot be
+reached or answers 5xx raises `ArchiveUnavailable` after a few quick retries; the pager then
+pages that period from REST (pager.py).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from datetime import UTC, datetime
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
-from cl3_common.exchange.errors import ExchangeUnavailable
-from cl3_common.intervals import next_open
+from cl3_common.errors import RetryableError
+from cl3_common.intervals import DAY_MS, next_open
 from cl3_common.store import Row
 
 # Spot archives switched to microsecond timestamps from 2025-01-01.
@@ -26,6 +28,15 @@ _MICROS_THRESHOLD = 10**15
 
 class CorruptArchive(Exception):
     """The zip does not match its published checksum (or is not a readable zip)."""
+
+
+class ArchiveUnavailable(RetryableError):
+    """The archive host could not be reached, timed out or answered 5xx; `reason` says which
+    (without the file, so one outage reads as one reason)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"archive {path}: {reason}", system="binance-archive")
+        self.reason = reason
 
 
 def archive_interval(interval: str) -> str:
@@ -74,8 +85,8 @@ class ArchiveClient:
         session: requests.Session,
         *,
         sleep: Callable[[float], None],
-        timeout_s: float = 60.0,
-        max_attempts: int = 4,
+        timeout_s: tuple[float, float] = (3.05, 30.0),  # (connect, read between bytes)
+        max_attempts: int = 3,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = session
@@ -101,9 +112,9 @@ class ArchiveClient:
 
     def _get(self, path: str) -> bytes | None:
         retrying = Retrying(
-            retry=retry_if_exception_type(ExchangeUnavailable),
+            retry=retry_if_exception_type(ArchiveUnavailable),
             stop=stop_after_attempt(self._max_attempts),
-            wait=wait_random_exponential(multiplier=0.25, max=10),
+            wait=wait_random_exponential(multiplier=0.25, max=2),
             sleep=self._sleep,
             reraise=True,
         )
@@ -112,13 +123,13 @@ class ArchiveClient:
     def _get_once(self, path: str) -> bytes | None:
         try:
             response = self._session.get(self.base_url + path, timeout=self._timeout_s)
-        except (requests.ConnectionError, requests.Timeout) as e:
-            raise ExchangeUnavailable(f"archive {path}: {e.__class__.__name__}") from e
+        except requests.RequestException as e:
+            raise ArchiveUnavailable(path, e.__class__.__name__) from e
         if response.status_code == 200:
             return response.content
         if response.status_code in (403, 404):  # S3 answers 403 or 404 for a missing key
             return None
-        raise ExchangeUnavailable(f"archive {path}: HTTP {response.status_code}")
+        raise ArchiveUnavailable(path, f"HTTP {response.status_code}")
 
 
 def _verified_rows(payload: bytes, checksum_file: bytes) -> list[Row]:
@@ -136,4 +147,4 @@ def _verified_rows(payload: bytes, checksum_file: bytes) -> list[Row]:
 
 
 def period_end(period_start_ms: int, daily: bool) -> int:
-    return period_start_ms + 86_400_000 if daily else next_open(period_start_ms, "1M")
+    return period_start_ms + DAY_MS if daily else next_open(period_start_ms, "1M")

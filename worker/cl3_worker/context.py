@@ -1,7 +1,9 @@
 """Clients for jobs, built once per worker process from Settings (the factory RQ jobs use).
 
 RQ forks a work horse per job; database and redis-py connections must not cross a fork, so the
-context is cached per process id and rebuilt in a child on first use.
+context is cached per process id and rebuilt in a child on first use. Everything but Redis is
+opened on first use: a job that fails early (or records an outage) needs no store, an analysis
+needs no exchange, and a store that is down does not stop a failure from being recorded.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import redis
 import requests
@@ -17,69 +20,81 @@ from requests.adapters import HTTPAdapter
 
 from cl3_common.exchange import BinanceClient, RedisWeightGate
 from cl3_common.exchange.catalog import SymbolCatalog
-from cl3_common.progress import ProgressStore
-from cl3_common.redis_conn import connect_redis
+from cl3_common.intervals import Clock, ms_clock
+from cl3_common.redis_conn import connect_job_redis
 from cl3_common.settings import Settings
 from cl3_common.store import Stores, open_stores
-from cl3_common.tasks import TaskRecorder
+from cl3_common.tasks import TaskReader, TaskRecorder
+from cl3_common.tasks.progress import ProgressStore
 from cl3_worker.archive import ArchiveClient
+
+Sleep = Callable[[float], None]
 
 
 @dataclass
 class WorkerContext:
     settings: Settings
     redis: redis.Redis
-    stores: Stores
-    recorder: TaskRecorder
-    exchange: BinanceClient
-    archive: ArchiveClient | None
-    clock: Callable[[], float]
-    sleep: Callable[[float], None]
+    clock: Clock = time.time
+    sleep: Sleep = time.sleep
 
     @classmethod
-    def build(
-        cls,
-        settings: Settings,
-        *,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> WorkerContext:
-        r = connect_redis(settings.REDIS_URL)
+    def build(cls, settings: Settings, *, clock: Clock = time.time,
+              sleep: Sleep = time.sleep) -> WorkerContext:  # fmt: skip
+        return cls(settings, connect_job_redis(settings.REDIS_URL), clock, sleep)
 
-        def clock_ms() -> int:
-            return int(clock() * 1000)
+    def now_ms(self) -> int:
+        return ms_clock(self.clock)()
 
-        stores = open_stores(settings, clock_ms=clock_ms)
+    @cached_property
+    def stores(self) -> Stores:
+        return open_stores(self.settings, clock_ms=ms_clock(self.clock))
 
+    @cached_property
+    def _progress(self) -> ProgressStore:
+        return ProgressStore(self.redis, ms_clock(self.clock))
+
+    @cached_property
+    def recorder(self) -> TaskRecorder:
+        return TaskRecorder(self._progress, lambda: self.stores.tasks, ms_clock(self.clock))
+
+    @cached_property
+    def reader(self) -> TaskReader:
+        return TaskReader(self.redis, self._progress, lambda: self.stores.tasks)
+
+    @cached_property
+    def http(self) -> requests.Session:
         session = requests.Session()
-        pool = max(10, settings.FETCH_CONCURRENCY * 2)
+        pool = max(10, self.settings.FETCH_CONCURRENCY * 2)
         session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=pool))
         session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=pool))
         session.headers["User-Agent"] = "cl3-worker/0.1"
+        return session
+
+    @cached_property
+    def exchange(self) -> BinanceClient:
+        """The REST client, paced by the weight budget every worker shares through Redis."""
+        s = self.settings
         # The budget comes from exchangeInfo; the catalogue is cached in Redis for everyone.
-        bootstrap = BinanceClient(settings.BINANCE_BASE_URL, session, clock=clock, sleep=sleep)
-        budget = SymbolCatalog(r, bootstrap).info().budget
-        gate = RedisWeightGate(r, budget, clock=clock, sleep=sleep)
+        bootstrap = BinanceClient(s.BINANCE_BASE_URL, self.http, clock=self.clock,
+                                  sleep=self.sleep)  # fmt: skip
+        budget = SymbolCatalog(self.redis, bootstrap).info().budget
+        gate = RedisWeightGate(self.redis, budget, clock=self.clock, sleep=self.sleep)
         # exchangeInfo itself weighs 20: make the shared budget know what it already spent.
         gate.observe_used_weight(bootstrap.last_used_weights.get(budget.header.upper(), 0))
-        exchange = BinanceClient(
-            settings.BINANCE_BASE_URL, session, gate=gate, clock=clock, sleep=sleep
-        )
-        archive = (
-            ArchiveClient(settings.BINANCE_ARCHIVE_URL, session, sleep=sleep)
-            if settings.ARCHIVE_BACKFILL
-            else None
-        )
-        return cls(
-            settings=settings,
-            redis=r,
-            stores=stores,
-            recorder=TaskRecorder(r, ProgressStore(r, clock_ms), stores.tasks, clock_ms),
-            exchange=exchange,
-            archive=archive,
-            clock=clock,
-            sleep=sleep,
-        )
+        return BinanceClient(s.BINANCE_BASE_URL, self.http, gate=gate, clock=self.clock,
+                             sleep=self.sleep)  # fmt: skip
+
+    @cached_property
+    def archive(self) -> ArchiveClient | None:
+        if not self.settings.ARCHIVE_BACKFILL:
+            return None
+        return ArchiveClient(self.settings.BINANCE_ARCHIVE_URL, self.http, sleep=self.sleep)
+
+    def close(self) -> None:
+        if "stores" in self.__dict__:
+            self.stores.close()
+        self.redis.close()
 
 
 _cached: tuple[int, WorkerContext] | None = None

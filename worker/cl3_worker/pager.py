@@ -4,20 +4,26 @@ Work is planned on the interval grid (see plan.py); units already complete in th
 skipped, so a re-run or a retry after a crash resumes instead of starting over. Only closed
 candles are written. Progress is reported after every unit. Pacing is the client's job: its
 gate reserves request weight from the budget shared by every worker.
+
+The archive is a shortcut, never a requirement: a file that is missing, corrupt (checksum) or
+cannot be downloaded (connection refused, timeout, 5xx) is paged from the REST API instead,
+with a warning in the report. After a transport failure the archive is not tried again in this
+run (one dead host costs one file's retries, not one per file). Only the exchange's own refusal
+of a REST request (ExchangeRejected: -1121, -1120, ...) fails the fetch.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
 from cl3_common.store import Row, SeriesKey, kline_to_row
-from cl3_worker.archive import ArchiveClient, CorruptArchive
+from cl3_worker.archive import ArchiveClient, ArchiveUnavailable, CorruptArchive
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
 
 log = logging.getLogger("cl3.worker.pager")
@@ -40,9 +46,27 @@ class PagerReport:
     archive_fallbacks: int = 0
     candles_written: int = 0
     candles_received: int = 0
+    # Why archive files were paged from REST instead (missing files are not counted here).
+    archive_problems: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            f"{n} archive file{'s' if n > 1 else ''} could not be used ({reason}); "
+            "paged from the REST API instead"
+            for reason, n in self.archive_problems.items()
+        ]
 
 
 ProgressCallback = Callable[[PagerReport], None]
+
+
+class ArchiveFallback(Exception):
+    """An archive unit to page from REST instead; `reason` is None for a missing file."""
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(reason or "not in the archive")
+        self.reason = reason
 
 
 class KlinePager:
@@ -60,13 +84,13 @@ class KlinePager:
         self._concurrency = max(1, concurrency)
         self._clock_ms = clock_ms
         self._archive = archive
+        self._archive_down: str | None = None  # why the archive host is not tried again
 
     def run(
         self, key: SeriesKey, start_ms: int, end_ms: int, on_progress: ProgressCallback
     ) -> PagerReport:
-        symbol, interval = key.symbol, key.interval
         units = plan_units(
-            symbol, interval, start_ms, end_ms,
+            key.symbol, key.interval, start_ms, end_ms,
             now_ms=self._clock_ms(), use_archive=self._archive is not None,
         )  # fmt: skip
         todo = deque(incomplete_units(units, self._candles.open_times(key, start_ms, end_ms)))
@@ -85,7 +109,7 @@ class KlinePager:
                 while todo or pending:
                     keep_busy()
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    units, rows = self._collect(done, pending, todo, report, interval)
+                    units, rows = self._collect(done, pending, todo, report, key.interval)
                     # Fetchers stay busy while this thread writes. One writer: the database
                     # sees sequential bulk inserts, one per batch of pages that finished
                     # together, instead of competing ones.
@@ -107,19 +131,22 @@ class KlinePager:
         report: PagerReport,
         interval: str,
     ) -> tuple[list[Unit], list[Row]]:
-        """The finished units and their rows; units the archive lacks go back as REST pages."""
+        """The finished units and their rows; archive units that could not be used go back as
+        REST pages."""
         units: list[Unit] = []
         rows: list[Row] = []
         for future in done:
             unit = pending.pop(future)
             try:
                 rows.extend(future.result())
-            except _ArchiveMissing:
-                # Not (yet) in the archive, or corrupt twice: page it from REST.
-                fallback = rest_pages(unit.start_ms, unit.end_ms, interval)
-                todo.extendleft(reversed(fallback))
-                report.pages_total += len(fallback) - 1
+            except ArchiveFallback as fallback:
+                # Not (yet) in the archive, corrupt twice, or unreachable: page it from REST.
+                pages = rest_pages(unit.start_ms, unit.end_ms, interval)
+                todo.extendleft(reversed(pages))
+                report.pages_total += len(pages) - 1
                 report.archive_fallbacks += 1
+                if fallback.reason:
+                    report.archive_problems[fallback.reason] += 1
                 continue
             units.append(unit)
         return units, rows
@@ -138,14 +165,7 @@ class KlinePager:
         """The unit's closed candles as stored rows (converted here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
-            assert self._archive is not None
-            try:
-                stored = self._archive.rows(unit.archive_path)
-            except CorruptArchive:
-                log.warning("corrupt archive %s (twice); using the REST API", unit.archive_path)
-                raise _ArchiveMissing() from None
-            if stored is None:
-                raise _ArchiveMissing()
+            stored = self._archive_rows(unit.archive_path)
         else:
             klines = self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
@@ -153,6 +173,20 @@ class KlinePager:
             stored = [kline_to_row(k) for k in klines]
         return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
 
-
-class _ArchiveMissing(Exception):
-    pass
+    def _archive_rows(self, path: str) -> list[Row]:
+        if self._archive is None or self._archive_down:
+            raise ArchiveFallback(self._archive_down or "no archive configured")
+        try:
+            rows = self._archive.rows(path)
+        except CorruptArchive as e:
+            log.warning("archive %s: %s (twice); using the REST API", path, e)
+            raise ArchiveFallback(str(e)) from None
+        except (ArchiveUnavailable, OSError, ValueError) as e:
+            # Any failure to download or read it: the REST API has the same candles.
+            reason = getattr(e, "reason", None) or type(e).__name__
+            self._archive_down = f"archive unreachable: {reason}"
+            log.warning("archive %s: %s; paging from the REST API instead", path, e)
+            raise ArchiveFallback(self._archive_down) from None
+        if rows is None:
+            raise ArchiveFallback(None)
+        return rows

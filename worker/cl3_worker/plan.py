@@ -11,10 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cl3_common.exchange.client import KLINES_LIMIT
-from cl3_common.intervals import add_candles, align_up, count_candles, next_open, nominal_ms
+from cl3_common.intervals import DAY_MS, add_candles, align_up, count_candles, next_open, nominal_ms
 from cl3_worker.archive import file_path, period_end
-
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)

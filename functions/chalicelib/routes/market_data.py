@@ -8,11 +8,13 @@ from typing import Any, ClassVar
 
 from chalice import Response
 
+from chalicelib.candle_pages import MAX_SOURCES, PageRequest, read_page
 from chalicelib.declarations import Access, Call, ResponseDoc, RouteGroup
 from chalicelib.fields import (
     DEFAULT_LIMIT,
     Cursor,
     EndTime,
+    FillMode,
     Interval,
     Kind,
     Limit,
@@ -20,6 +22,7 @@ from chalicelib.fields import (
     ReadFormat,
     StartTime,
     Symbol,
+    TimeZone,
     encode_cursor,
 )
 from chalicelib.inputs import Inputs, NoInputs, TimeWindow
@@ -28,7 +31,7 @@ from chalicelib.plans import require_interval, require_range
 from chalicelib.router import accepted, json_response
 from chalicelib.schemas import CandlePage, Coverage, TaskAccepted
 from cl3_common.intervals import count_candles, next_open
-from cl3_common.store import API_FIELDS, SeriesKey, row_to_api
+from cl3_common.store import API_FIELDS, SeriesKey
 from cl3_common.tasks import TaskType
 
 routes = RouteGroup("market data")
@@ -63,6 +66,9 @@ class CandlesQuery(TimeWindow, SeriesInputs):
     format: ReadFormat = "json"
     market: Market = "spot"
     kind: Kind = "trade"
+    resample: Interval | None = None
+    tz: TimeZone | None = None
+    fill: FillMode = "none"
 
 
 class CoverageQuery(SeriesInputs):
@@ -131,11 +137,15 @@ def coverage(call: Call[NoInputs, CoverageQuery, NoInputs]) -> dict[str, Any]:
 
 @routes.get(
     "/api/market-data/{symbol}/{interval}",
-    summary="Stored candles, oldest first, in pages",
+    summary="Stored candles, oldest first, in pages; resampled and filled on request",
     description=(
         "`start` is inclusive and `end` exclusive (default: now). A full page has a "
         "`next_cursor`; pass it back as `cursor` for the next one. `format=csv` answers CSV "
-        "with a header row and the cursor in the `X-Next-Cursor` header."
+        "with a header row and the cursor in the `X-Next-Cursor` header. `resample` builds "
+        "candles of a coarser interval from the stored ones (with `vwap`, `complete`, "
+        "`sources`), in `tz` when given; `limit` counts resampled candles, and a page may read "
+        f"at most {MAX_SOURCES:,} stored candles. `fill=null|ffill` adds placeholders for "
+        "missing candles, flagged `filled`."
     ),
     path_params=CandlesPath,
     query=CandlesQuery,
@@ -150,24 +160,38 @@ def coverage(call: Call[NoInputs, CoverageQuery, NoInputs]) -> dict[str, Any]:
 def candles(call: Call[CandlesPath, CandlesQuery, NoInputs]) -> Response:
     p, q = call.path, call.query
     key = SeriesKey(p.symbol, p.interval, q.market, q.kind)
-    start_ms = max(q.start_ms or 0, q.cursor or 0)
-    stored = call.runtime.stores.candles.read(key, start_ms, q.end_ms, q.limit + 1)
-    rows = [row_to_api(r) for r in stored[: q.limit]]
-    next_cursor = encode_cursor(rows[-1]["open_time"] + 1) if len(stored) > q.limit else None
+    start_ms = q.start_ms if q.cursor is None else max(q.start_ms or 0, q.cursor)
+    request = PageRequest(key, start_ms, q.end_ms, q.limit, q.resample, q.tz, q.fill)
+    page = read_page(call.runtime.stores.candles, request, now_ms=int(call.runtime.clock() * 1000))
+    next_cursor = None if page.next_cursor_ms is None else encode_cursor(page.next_cursor_ms)
     if q.format == "csv":
         headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8"}
         if next_cursor:
             headers["X-Next-Cursor"] = next_cursor
-        return Response(body=_to_csv(rows), status_code=200, headers=headers)
-    return json_response({
-        **key.to_json(), "candles": rows, "next_cursor": next_cursor,
-    })  # fmt: skip
+        return Response(body=_to_csv(page.candles), status_code=200, headers=headers)
+    body: dict[str, Any] = {**key.to_json(), "interval": page.interval}
+    if q.resample is not None:
+        body.update(source_interval=p.interval, tz=q.tz or "UTC")
+    return json_response({**body, "candles": page.candles, "next_cursor": next_cursor})
 
 
 def _to_csv(rows: list[dict[str, Any]]) -> str:
+    """A header row of the API fields (plus vwap/complete/sources/filled when present)."""
+    extra = [f for f in _EXTRA_COLUMNS if rows and f in rows[0]]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(API_FIELDS)
+    writer.writerow([*API_FIELDS, *extra])
     for row in rows:
-        writer.writerow([row[f] for f in API_FIELDS])
+        writer.writerow([_csv_value(row.get(f)) for f in (*API_FIELDS, *extra)])
     return out.getvalue()
+
+
+_EXTRA_COLUMNS = ("vwap", "complete", "sources", "filled")
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value

@@ -151,7 +151,3 @@ class KlinesRenderer:
         with self._lock:
             self._cache.clear()
             self._cached_bytes = 0
-
-    def cached_bytes(self) -> int:
-        with self._lock:
-            return self._cached_bytes

@@ -38,7 +38,7 @@ class AnalysisParams:
 
     @property
     def min_candles(self) -> int:
-        """Fewer candles than this is `insufficient_data` (SPEC 6: slow + 2)."""
+        """Fewer candles than this is `insufficient_data` (docs/analytics.md: slow + 2)."""
         return self.slow + 2
 
     def validate(self) -> None:

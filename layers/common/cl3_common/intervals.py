@@ -1,12 +1,39 @@
-"""Binance kline intervals and the calendar arithmetic they need (UTC, epoch milliseconds)."""
+"""Time in CL3: epoch milliseconds, the Binance kline intervals and their calendar arithmetic.
+
+Every time CL3 stores or serves is an integer of epoch milliseconds, UTC. Clocks are injected
+as `Callable[[], float]` returning epoch seconds (`time.time` in production); `now_ms` and
+`ms_clock` are the one conversion to milliseconds.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from cl3_common.errors import InvalidInterval
 
-_MINUTE = 60_000
+SECOND_MS = 1_000
+MINUTE_MS = 60 * SECOND_MS
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+WEEK_MS = 7 * DAY_MS
+
+Clock = Callable[[], float]
+ClockMs = Callable[[], int]
+
+
+def now_ms(clock: Clock = time.time) -> int:
+    """The clock's time as epoch milliseconds."""
+    return int(clock() * 1000)
+
+
+def ms_clock(clock: Clock) -> ClockMs:
+    """The same clock, reading epoch milliseconds."""
+    return lambda: now_ms(clock)
+
+
+_MINUTE = MINUTE_MS
 _FIXED_MS: dict[str, int] = {
     "1s": 1_000,
     "1m": _MINUTE,
@@ -27,7 +54,7 @@ _FIXED_MS: dict[str, int] = {
 # Ordered shortest first; "1M" is calendar months.
 INTERVALS: tuple[str, ...] = (*_FIXED_MS, "1M")
 # 1970-01-01 was a Thursday; Binance weeks open on Monday 00:00 UTC.
-_WEEK_OFFSET_MS = 4 * 1440 * _MINUTE
+_WEEK_OFFSET_MS = 4 * DAY_MS
 # Nominal length of a month, used only for sizing (pages, ETA), never for alignment.
 NOMINAL_MONTH_MS = 30 * 1440 * _MINUTE
 
@@ -36,10 +63,6 @@ def validate_interval(interval: str) -> str:
     if interval not in INTERVALS:
         raise InvalidInterval(f"unknown interval {interval!r}; use one of {', '.join(INTERVALS)}")
     return interval
-
-
-def interval_rank(interval: str) -> int:
-    return INTERVALS.index(validate_interval(interval))
 
 
 def nominal_ms(interval: str) -> int:

@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     FETCH_CONCURRENCY: int = Field(default=8, ge=1, le=64)
     # Whole past days and months come from the public archive (zips) instead of REST pages.
     ARCHIVE_BACKFILL: bool = True
-    JOB_TIMEOUT_S: int = Field(default=6 * 3600, ge=10)
+    # How long a job waits out an outage of the store, Redis or the exchange (no attempt making
+    # progress) before its task fails `unavailable`; each attempt resumes from what is stored.
+    OUTAGE_WAIT_S: int = Field(default=300, ge=0)
 
     @field_validator("TIER_LIMITS", mode="before")
     @classmethod
@@ -105,14 +107,18 @@ class Settings(BaseSettings):
                 {k: v for k, v in source.items() if k in cls.model_fields}
             )
         except ValidationError as e:
-            problems = []
-            for err in e.errors():
-                name = ".".join(str(p) for p in err["loc"]) or "settings"
-                kind = "is required but not set" if err["type"] == "missing" else err["msg"]
-                problems.append(f"{name} {kind}")
-            raise SettingsError("invalid configuration: " + "; ".join(problems)) from e
+            raise SettingsError("invalid configuration: " + _problems(e)) from e
         if settings.STORE_BACKEND == "mongodb" and not settings.MONGODB_URI:
             raise SettingsError(
                 "invalid configuration: MONGODB_URI is required but not set (STORE_BACKEND=mongodb)"
             )
         return settings
+
+
+def _problems(error: ValidationError) -> str:
+    problems = []
+    for err in error.errors():
+        name = ".".join(str(p) for p in err["loc"]) or "settings"
+        kind = "is required but not set" if err["type"] == "missing" else err["msg"]
+        problems.append(f"{name} {kind}")
+    return "; ".join(problems)

@@ -14,10 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from cl3_common.settings import Settings
+from typing import Any
 
 SECRET_NAMES: tuple[str, ...] = ("SUPABASE_JWT_SECRET", "SUPABASE_SERVICE_KEY", "MONGODB_URI")
 DEFAULT_REGION = "us-east-1"
@@ -99,15 +96,3 @@ def environ_with_ssm(environ: Mapping[str, str] | None) -> Mapping[str, str] | N
         region=source.get("AWS_REGION") or source.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
     )
     return {**source, **secrets}
-
-
-def settings_with_ssm(settings: Settings) -> Settings:
-    """`settings` with the secrets found under its SSM_PREFIX (unchanged when it has none)."""
-    if not settings.SSM_PREFIX:
-        return settings
-    secrets = fetch_secrets(
-        settings.SSM_PREFIX, endpoint_url=settings.AWS_ENDPOINT_URL, region=settings.AWS_REGION
-    )
-    if not secrets:
-        return settings
-    return type(settings).model_validate({**settings.model_dump(), **secrets})

@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cl3_common.intervals import INTERVALS
+from cl3_common.intervals import DAY_MS, INTERVALS
 
 TIERS: tuple[str, ...] = ("free", "pro", "enterprise")
-_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class Entitlements:
 
     @property
     def max_range_ms(self) -> int | None:
-        return None if self.max_range_days is None else self.max_range_days * _DAY_MS
+        return None if self.max_range_days is None else self.max_range_days * DAY_MS
 
     def allows_interval(self, interval: str) -> bool:
         if self.min_interval is None:
@@ -40,10 +39,6 @@ DEFAULT_ENTITLEMENTS: dict[str, Entitlements] = {
 
 def tier_rank(tier: str) -> int:
     return TIERS.index(tier) if tier in TIERS else 0
-
-
-def normalise_tier(value: Any) -> str:
-    return value if isinstance(value, str) and value in TIERS else "free"
 
 
 def build_entitlements(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Entitlements]:

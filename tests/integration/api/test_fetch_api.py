@@ -172,7 +172,9 @@ def test_result_before_the_end_is_409_and_cancel_works(api, auth_headers, redis_
         api.http.get(f"/api/task/{task_id}/progress", headers=auth_headers()).body
     )
     assert progress["status"] == "canceled"
-    assert progress["error"]["code"] == "canceled"
+    assert progress["error"]["code"] == "canceled" and progress["ended_at"] is not None
+    after = api.http.get(f"/api/task/{task_id}/result", headers=auth_headers())
+    assert after.status_code == 409 and _error(after)["code"] == "task_canceled"
 
 
 def test_redis_down_is_503_with_the_documented_body(env, token):

@@ -13,21 +13,7 @@ from cl3_common.exchange import (
     RedisWeightGate,
     WeightBudget,
 )
-
-
-class FakeTime:
-    """Clock and sleep driven together: sleeping moves the clock, nothing really waits."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.helpers import FakeTime
 
 
 @pytest.fixture
@@ -111,7 +97,8 @@ def test_a_ban_longer_than_the_patience_is_raised(client, exchange, gate, fake_t
 def test_binance_error_codes_are_permanent(client, symbol, interval, code):
     with pytest.raises(ExchangeRejected) as info:
         client.klines(symbol, interval, 1_704_067_200_000, limit=2)
-    assert info.value.code == code and info.value.status == 400
+    assert info.value.binance_code == code and info.value.status == 400
+    assert info.value.code == {-1121: "invalid_symbol", -1120: "invalid_interval"}[code]
 
 
 def test_the_gate_waits_for_the_next_window_when_the_budget_is_spent(gate, fake_time):

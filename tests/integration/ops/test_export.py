@@ -12,12 +12,11 @@ import pytest
 import requests
 from rq import Queue
 
-from cl3_common.progress import ProgressStore
 from cl3_common.settings import Settings
 from cl3_common.store import API_FIELDS
 from cl3_common.tasks.contracts import QUEUE_EXPORT
 from cl3_worker.context import WorkerContext
-from cl3_worker.jobs.export import run_export
+from cl3_worker.runner import execute
 
 HOUR_MS = 3_600_000
 FIRST_OPEN = 1_704_067_200_000  # 2024-01-01T00:00:00Z
@@ -84,40 +83,43 @@ def _worker_ctx(env: dict[str, str]) -> WorkerContext:
     return WorkerContext.build(Settings.from_env(env))
 
 
-def _new_task(ctx: WorkerContext, params: dict) -> str:
+def _export(ctx: WorkerContext, symbol: str, fmt: str) -> tuple[str, dict]:
+    """Runs an export task in this process, through the job runner as a worker would."""
     task_id = uuid.uuid4().hex
-    ctx.stores.tasks.create(task_id, owner="ent-1", task_type="export", params=params)
-    ProgressStore(ctx.redis, lambda: 0).create(task_id, task_type="export", owner="ent-1")
-    return task_id
+    params = {"symbol": symbol, "interval": "1h", "start_ms": START, "end_ms": END, "format": fmt}
+    ctx.recorder.create(task_id, owner="ent-1", task_type="export", params=params)
+    return task_id, execute(ctx, "export", task_id, params)
 
 
 def test_parquet_export_holds_the_same_rows(stored, export_env):
     ctx = _worker_ctx(export_env)
-    task_id = _new_task(ctx, {})
-    result = run_export(ctx, task_id, "BTCUSDT", "1h", START, END, "parquet")
+    task_id, outcome = _export(ctx, "BTCUSDT", "parquet")
+    assert outcome == {"status": "finished", "task_id": task_id, "warnings": []}
+    result = ctx.stores.tasks.get(task_id)["result"]
 
     table = pq.read_table(io.BytesIO(requests.get(result["url"], timeout=10).content))
     assert table.column_names == list(API_FIELDS) and table.num_rows == result["rows"] == 24
     assert table.column("open_time").to_pylist() == [t for t in stored if START <= t < END]
     assert table.schema.metadata[b"symbol"] == b"BTCUSDT"
-    assert ctx.stores.tasks.get(task_id)["result"]["key"] == result["key"]
+    assert result["key"].endswith(f"-{task_id}.parquet")
 
 
 def test_an_empty_range_exports_a_header_only_csv(stored, export_env):
     ctx = _worker_ctx(export_env)
-    result = run_export(ctx, _new_task(ctx, {}), "ETHUSDT", "1h", START, END, "csv")
+    task_id, _ = _export(ctx, "ETHUSDT", "csv")
+    result = ctx.stores.tasks.get(task_id)["result"]
     assert result["rows"] == 0
     assert requests.get(result["url"], timeout=10).text == ",".join(API_FIELDS) + "\n"
 
 
 def test_a_missing_bucket_fails_the_task_with_a_clear_error(stored, export_env):
     ctx = _worker_ctx({**export_env, "EXPORT_BUCKET": "no-such-bucket-cl3"})
-    task_id = _new_task(ctx, {})
-    outcome = run_export(ctx, task_id, "BTCUSDT", "1h", START, END, "csv")
-    assert outcome["status"] == "failed" and "NoSuchBucket" in outcome["error"]
+    task_id, outcome = _export(ctx, "BTCUSDT", "csv")
+    assert outcome["status"] == "failed" and outcome["error"]["code"] == "export_failed"
+    assert "NoSuchBucket" in outcome["error"]["message"]
     doc = ctx.stores.tasks.get(task_id)
-    assert doc["status"] == "failed" and doc["error"]["code"] == "export_failed"
-    assert "no-such-bucket-cl3" in doc["error"]["message"]
+    assert doc["status"] == "failed" and doc["error"] == outcome["error"]
+    assert "no-such-bucket-cl3" in doc["error"]["message"] and doc["ended_at"] is not None
 
 
 @pytest.mark.parametrize("tier", ["pro", "free"])

@@ -20,10 +20,11 @@ from chalicelib.factory import create_app
 from chalicelib.runtime import Runtime
 from chalicelib.scheduled import REFRESH_FUNCTION_NAME
 from cl3_common.intervals import add_candles, align_down
-from cl3_common.refresh import enqueue_refresh, is_stale, refresh_job_id
+from cl3_common.refresh import enqueue_refresh, is_stale, refresh_task_id
 from cl3_common.settings import Settings
 from cl3_common.store import SeriesKey
-from cl3_common.tasks.contracts import CONTRACTS, QUEUE_INGEST, TaskType
+from cl3_common.tasks import TaskService
+from cl3_common.tasks.contracts import QUEUE_INGEST, RUNNER
 
 HOUR_MS = 3_600_000
 BTC_1H = SeriesKey("BTCUSDT", "1h")
@@ -56,7 +57,7 @@ def tracked(runtime: Runtime, seed_candles: Any, frozen_now_ms: int) -> dict[str
                              ("SOLUSDT", "1h")):  # fmt: skip
         runtime.stores.series.track(SeriesKey(symbol, interval), first_ms=now - 30 * 24 * HOUR_MS)
     return {
-        "stale": [refresh_job_id(BTC_1H), refresh_job_id(SeriesKey("BNBUSDT", "1d"))],
+        "stale": [refresh_task_id(BTC_1H), refresh_task_id(SeriesKey("BNBUSDT", "1d"))],
         "fresh": ["ETHUSDT 1h"],
         "empty": ["SOLUSDT 1h"],
     }
@@ -94,9 +95,13 @@ def test_one_refresh_per_stale_series_and_none_extra_when_invoked_twice(
     assert first["fresh"] == tracked["fresh"] and first["empty"] == tracked["empty"]
     assert first["checked"] == 4
 
-    job = Job.fetch(refresh_job_id(BTC_1H), connection=redis_client)
-    assert job.func_name == CONTRACTS[TaskType.REFRESH].func
-    assert job.kwargs == {"symbol": "BTCUSDT", "interval": "1h", "market": "spot", "kind": "trade"}
+    job = Job.fetch(refresh_task_id(BTC_1H), connection=redis_client)
+    assert job.func_name == RUNNER
+    assert job.kwargs == {
+        "task_type": "refresh",
+        "task_id": refresh_task_id(BTC_1H),
+        "params": {"symbol": "BTCUSDT", "interval": "1h", "market": "spot", "kind": "trade"},
+    }
     assert job.meta["type"] == "refresh"
 
     second = _invoke(scheduled_app)
@@ -115,10 +120,11 @@ def test_refresh_jobs_bring_series_up_to_date(
     assert newest is not None
     last_closed = align_down(int(time.time() * 1000), "1h") - HOUR_MS
     assert newest.last_open_time >= min(last_closed, align_down(frozen_now_ms, "1h") - HOUR_MS)
-    task = stores.tasks.get(refresh_job_id(BTC_1H))
+    task = stores.tasks.get(refresh_task_id(BTC_1H))
     assert task["status"] == "finished" and task["owner"] == "system:scheduler"
     assert task["type"] == "refresh" and task["result"]["candles_written"] >= 5
-    assert task["params"]["start_ms"] == align_down(frozen_now_ms, "1h") - 6 * HOUR_MS
+    assert task["result"]["start"] == align_down(frozen_now_ms, "1h") - 6 * HOUR_MS
+    assert task["result"]["warnings"] == [] and task["error"] is None
 
     # Fresh now: the next scheduled run enqueues nothing.
     again = _invoke(scheduled_app)
@@ -126,18 +132,23 @@ def test_refresh_jobs_bring_series_up_to_date(
     assert Queue(QUEUE_INGEST, connection=redis_client).count == 0
 
 
-def test_a_finished_refresh_does_not_block_the_next_one(redis_client):
-    job_id = refresh_job_id(BTC_1H)
-    assert enqueue_refresh(redis_client, BTC_1H) is True
-    assert enqueue_refresh(redis_client, BTC_1H) is False  # pending: refused by RQ
+def test_a_failed_refresh_does_not_block_the_next_one(redis_client, stores):
+    tasks = TaskService(redis_client, stores.tasks, lambda: int(time.time() * 1000))
+    job_id = refresh_task_id(BTC_1H)
+    assert enqueue_refresh(redis_client, tasks, BTC_1H) is True
+    assert enqueue_refresh(redis_client, tasks, BTC_1H) is False  # pending
 
+    # Its worker died on the last attempt: RQ failed the job, our record still says queued.
     job = Job.fetch(job_id, connection=redis_client)
     queue = Queue(QUEUE_INGEST, connection=redis_client)
     queue.remove(job_id)
     job.set_status(JobStatus.FAILED)
-    assert enqueue_refresh(redis_client, BTC_1H) is True  # the failed one is replaced
+    state = tasks.reader.read(job_id)
+    assert state is not None and state.status == "failed" and state.error["code"] == "internal"
+    assert enqueue_refresh(redis_client, tasks, BTC_1H) is True  # the failed one is replaced
     assert queue.job_ids == [job_id]
     assert Job.fetch(job_id, connection=redis_client).get_status() == "queued"
+    assert tasks.reader.read(job_id).status == "queued"  # a fresh record for the new run
 
 
 def test_the_lambda_handler_works_without_app_py(env, tracked, redis_client):

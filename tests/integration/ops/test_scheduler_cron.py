@@ -14,19 +14,19 @@ from rq.job import Job
 
 from cl3_cli.scheduler import CRON_JOB_NAME, build_cron
 from cl3_common.intervals import align_down
-from cl3_common.refresh import refresh_job_id
+from cl3_common.refresh import PLANNER_TASK_ID, refresh_task_id
 from cl3_common.store import SeriesKey
-from cl3_common.tasks.contracts import QUEUE_INGEST
+from cl3_common.tasks.contracts import QUEUE_INGEST, RUNNER
 from tests.helpers import wait_until
 
 HOUR_MS = 3_600_000
-PLANNER = "cl3_common.refresh.scheduled_refresh"
 
 ETH_1H = SeriesKey("ETHUSDT", "1h")
 
 
 def _planner_jobs(queue: Queue) -> list[Job]:
-    return [j for j in queue.get_jobs() if j.func_name == PLANNER]
+    return [j for j in queue.get_jobs()
+            if j.func_name == RUNNER and j.kwargs["task_type"] == "plan_refreshes"]  # fmt: skip
 
 
 def test_rq_cron_enqueues_the_planner_every_interval(redis_client, settings):
@@ -39,7 +39,8 @@ def test_rq_cron_enqueues_the_planner_every_interval(redis_client, settings):
     time.sleep(1.05)
     assert len(cron.enqueue_jobs()) == 1
     jobs = _planner_jobs(queue)
-    assert len(jobs) == 2 and all(j.meta["type"] == "refresh-planner" for j in jobs)
+    assert len(jobs) == 2 and all(j.meta["type"] == "plan_refreshes" for j in jobs)
+    assert all(j.kwargs["task_id"] == PLANNER_TASK_ID for j in jobs)
 
 
 def test_cl3_scheduler_process_leads_to_the_refresh(
@@ -72,6 +73,9 @@ def test_cl3_scheduler_process_leads_to_the_refresh(
     # A worker runs the planner, which enqueues the refresh, which the same worker runs.
     done = run_worker_burst(QUEUE_INGEST)
     assert done.returncode == 0, done.stderr[-3000:]
-    task = stores.tasks.get(refresh_job_id(ETH_1H))
+    task = stores.tasks.get(refresh_task_id(ETH_1H))
     assert task is not None and task["status"] == "finished", done.stderr[-3000:]
     assert task["result"]["candles_written"] >= 3
+    planner = stores.tasks.get(PLANNER_TASK_ID)  # the planner is a task like any other
+    assert planner["status"] == "finished" and planner["owner"] == "system:scheduler"
+    assert planner["result"]["enqueued"] == ["ETHUSDT 1h"]

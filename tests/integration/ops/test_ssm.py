@@ -87,17 +87,6 @@ def test_parameters_are_fetched_once_per_process(aws_client, aws_env, prefix, en
     assert Settings.from_env(environ).SUPABASE_JWT_SECRET.startswith("second")
 
 
-def test_settings_with_ssm_applies_to_built_settings(aws_client, aws_env, prefix, env):
-    _put(aws_client, prefix, "SUPABASE_SERVICE_KEY", "service-key-from-ssm")
-    settings = Settings.from_env(env)  # no SSM_PREFIX: plain environment
-    assert ssm.settings_with_ssm(settings) is settings
-
-    with_prefix = settings.model_copy(
-        update={"SSM_PREFIX": prefix, "AWS_ENDPOINT_URL": aws_env["AWS_ENDPOINT_URL"]}
-    )
-    assert ssm.settings_with_ssm(with_prefix).SUPABASE_SERVICE_KEY == "service-key-from-ssm"
-
-
 def test_unreachable_ssm_stops_start_up_with_a_clear_message(env, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

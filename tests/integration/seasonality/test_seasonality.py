@@ -85,7 +85,7 @@ def test_analysis_runs_in_a_worker_and_is_served(
     assert progress["progress"] == 100 and progress["error"] is None
     assert progress["pages_done"] == progress["pages_total"] == 4  # read, compute, render, store
 
-    # The stored document: valid JSON (no NaN/inf), the shape of SPEC 6, the sandbox's cycles.
+    # The stored document: strict JSON, the shape of docs/analytics.md, the sandbox's cycles.
     stored = stores.analyses.get(SeriesKey("BTCUSDT", "1h"))
     assert stored is not None
     json.dumps(stored, allow_nan=False)

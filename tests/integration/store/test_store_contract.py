@@ -212,3 +212,12 @@ def test_holes_are_found_by_counting_ranges(any_stores: Stores):
     assert (none, stored) == ([], 1_900)
     empty, stored = candles.holes(ETH, START, at(10))
     assert (empty, stored) == ([Hole(START, at(10), 10, False, False)], 0)
+
+
+def test_last_before_is_the_newest_earlier_row(any_stores: Stores):
+    rows = klines(BTC, START, 10)
+    any_stores.candles.insert(BTC, rows[:3] + rows[5:])
+    assert any_stores.candles.last_before(BTC, START + 5 * MINUTE) == rows[2]
+    assert any_stores.candles.last_before(BTC, START + 6 * MINUTE) == rows[5]
+    assert any_stores.candles.last_before(BTC, START) is None
+    assert any_stores.candles.last_before(ETH, START + 10 * MINUTE) is None

@@ -1,4 +1,4 @@
-"""The shared backtest: returns, Sharpe, drawdown, trades (SPEC 6.4)."""
+"""The shared backtest: returns, Sharpe, drawdown, trades (docs/analytics.md, 4)."""
 
 from __future__ import annotations
 

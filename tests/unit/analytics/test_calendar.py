@@ -1,4 +1,4 @@
-"""Calendar profiles, Student-t p-values, Benjamini-Hochberg q-values, patterns (SPEC 6.2-6.3)."""
+"""Calendar profiles, Student-t p-values, BH q-values, patterns (docs/analytics.md, 2-3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Log returns only between consecutive candles (SPEC 6.1)."""
+"""Log returns only between consecutive candles (docs/analytics.md, 1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SMA crossover events, forward returns and backtest, worked out by hand (SPEC 6.4)."""
+"""SMA crossover events, forward returns and backtest, worked out by hand (docs/analytics.md, 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The backtest shared by the SMA and mean-reversion strategies (SPEC 6.4 and 6.5)."""
+"""The backtest shared by the SMA and mean-reversion strategies (docs/analytics.md, 4 and 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Calendar profiles of returns, their p/q-values, and the significant patterns (SPEC 6.2-6.3)."""
+"""Calendar profiles of returns, their p/q-values, and the significant patterns.
+
+Definitions: docs/analytics.md, sections 2 and 3.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from cl3_worker.analytics.intervals import DAY_MS, WEEK_MS, interval_ms
+from cl3_common.intervals import DAY_MS, HOUR_MS, WEEK_MS
+from cl3_worker.analytics.intervals import interval_ms
 
 PROFILES: tuple[str, ...] = ("hour_of_day", "day_of_week", "month_of_year")
 PROFILE_KEYS: dict[str, range] = {
@@ -15,11 +19,10 @@ PROFILE_KEYS: dict[str, range] = {
     "day_of_week": range(7),
     "month_of_year": range(1, 13),
 }
-_HOUR_MS = 3_600_000
 
 
 def hour_of_day(open_time: np.ndarray) -> np.ndarray:
-    return ((np.asarray(open_time, dtype=np.int64) // _HOUR_MS) % 24).astype(np.int8)
+    return ((np.asarray(open_time, dtype=np.int64) // HOUR_MS) % 24).astype(np.int8)
 
 
 def day_of_week(open_time: np.ndarray) -> np.ndarray:

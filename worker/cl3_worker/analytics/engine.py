@@ -1,4 +1,7 @@
-"""`analyze`: one (symbol, interval) series in, the stored seasonality document out (SPEC 6)."""
+"""`analyze`: one (symbol, interval) series in, the stored seasonality document out.
+
+The document and every number in it: docs/analytics.md.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cl3_common.errors import InsufficientData
+from cl3_common.store.ordering import ordered
 from cl3_worker.analytics.calendar import calendar_profiles, find_patterns, weekday_hour_means
 from cl3_worker.analytics.intervals import interval_ms, periods_per_year
 from cl3_worker.analytics.jsonsafe import jsonable
@@ -16,15 +21,6 @@ from cl3_worker.analytics.returns import log_returns
 from cl3_worker.analytics.sma import sma_crossover
 
 
-class InsufficientData(ValueError):
-    """Fewer candles than the analysis needs (SPEC 6: slow + 2); maps to 422."""
-
-    def __init__(self, needed: int, got: int) -> None:
-        super().__init__(f"need at least {needed} candles for this analysis, got {got}")
-        self.needed = needed
-        self.got = got
-
-
 def series_arrays(
     df: pd.DataFrame, start_ms: int | None = None, end_ms: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -32,29 +28,27 @@ def series_arrays(
     missing = [c for c in ("open_time", "close") if c not in df.columns]
     if missing:
         raise ValueError(f"candles frame lacks column(s): {', '.join(missing)}")
-    times = df["open_time"]
-    if pd.api.types.is_datetime64_any_dtype(times):
-        if getattr(times.dt, "tz", None) is not None:
-            times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-        ot = times.to_numpy(dtype="datetime64[ms]").astype(np.int64)
-    else:
-        ot = times.to_numpy(dtype=np.int64)
+    ot = _epoch_ms(df["open_time"])
     close = df["close"].to_numpy(dtype=np.float64)
 
-    if ot.size > 1 and not bool(np.all(ot[1:] > ot[:-1])):
-        # The contract says sorted and unique; repair rather than mis-compute if it is not.
-        order = np.argsort(ot, kind="stable")
-        ot, close = ot[order], close[order]
-        keep = np.ones(ot.size, dtype=bool)
-        keep[:-1] = ot[1:] != ot[:-1]  # last write wins for a duplicated open time
-        ot, close = ot[keep], close[keep]
-    if start_ms is not None or end_ms is not None:
-        lo = np.searchsorted(ot, start_ms, side="left") if start_ms is not None else 0
-        hi = np.searchsorted(ot, end_ms, side="left") if end_ms is not None else ot.size
-        ot, close = ot[lo:hi], close[lo:hi]
+    # The contract says sorted and unique; repair rather than mis-compute if it is not, with
+    # the store's rule for duplicates (the first wins).
+    ot, close = ordered(ot, close)
+    lo = np.searchsorted(ot, start_ms, side="left") if start_ms is not None else 0
+    hi = np.searchsorted(ot, end_ms, side="left") if end_ms is not None else ot.size
+    ot, close = ot[lo:hi], close[lo:hi]
     if close.size and not (bool(np.all(np.isfinite(close))) and bool(np.all(close > 0))):
         raise ValueError("close prices must be positive and finite")
     return ot, close
+
+
+def _epoch_ms(times: pd.Series) -> np.ndarray:
+    """Open times as int64 epoch ms, from integers or (naive UTC or aware) datetimes."""
+    if not pd.api.types.is_datetime64_any_dtype(times):
+        return times.to_numpy(dtype=np.int64)
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times.to_numpy(dtype="datetime64[ms]").astype(np.int64)
 
 
 def analyze(
@@ -67,14 +61,14 @@ def analyze(
     end_ms: int | None,
     now_ms: int,
 ) -> dict[str, Any]:
-    """The seasonality document of SPEC 6 plus `heatmap` (7 weekdays x 24 hours of mean r).
+    """The seasonality document (docs/analytics.md) plus `heatmap` (7 weekdays x 24 hours).
 
     Raises InsufficientData with fewer than slow + 2 candles, ValueError on a bad interval.
     """
     interval_ms(interval)  # validate before any work
     ot, close = series_arrays(df, start_ms, end_ms)
     if ot.size < params.min_candles:
-        raise InsufficientData(params.min_candles, int(ot.size))
+        raise InsufficientData.candles(params.min_candles, int(ot.size))
 
     ppy = periods_per_year(interval)
     r = log_returns(ot, close, interval)

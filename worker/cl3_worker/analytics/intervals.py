@@ -9,10 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from cl3_common.errors import InvalidInterval
-from cl3_common.intervals import nominal_ms
+from cl3_common.intervals import DAY_MS, nominal_ms
 
-DAY_MS = 86_400_000
-WEEK_MS = 7 * DAY_MS
 YEAR_MS = 365 * DAY_MS
 
 

@@ -14,6 +14,16 @@ def jsonable(value: Any) -> Any:
 
     The result is accepted by `json.dumps(..., allow_nan=False)` and by BSON encoders.
     """
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
     if value is None or isinstance(value, str | bool):
         return value
     if isinstance(value, np.bool_):
@@ -23,10 +33,4 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float | np.floating):
         f = float(value)
         return f if math.isfinite(f) else None
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return [jsonable(v) for v in value.tolist()]
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
     raise TypeError(f"cannot make {type(value).__name__} JSON-safe")

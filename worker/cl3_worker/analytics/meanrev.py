@@ -1,4 +1,7 @@
-"""Mean reversion (SPEC 6.5): z-score positions, backtest, half-life, Hurst, ADF, regime."""
+"""Mean reversion: z-score positions, backtest, half-life, Hurst, ADF, regime.
+
+Definitions: docs/analytics.md, section 5.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ def zscores(close: np.ndarray, window: int) -> np.ndarray:
 
 
 def positions_loop(z: np.ndarray, entry_z: float, exit_z: float) -> np.ndarray:
-    """The SPEC's state machine, row by row. Kept as the reference for `positions`."""
+    """The documented state machine, row by row. Kept as the reference for `positions`."""
     out = np.zeros(z.shape[0], dtype=np.int8)
     pos = 0
     for i, v in enumerate(z.tolist()):
@@ -67,69 +70,93 @@ def positions(z: np.ndarray, entry_z: float, exit_z: float) -> np.ndarray:
     """
     if not 0 < exit_z <= entry_z:
         return positions_loop(z, entry_z, exit_z)  # the run analysis assumes this ordering
-    n = z.shape[0]
-    out = np.zeros(n, dtype=np.int8)
+    out = np.zeros(z.shape[0], dtype=np.int8)
     is_defined = ~np.isnan(z)
     rows = np.flatnonzero(is_defined)
-    m = rows.size
-    if m == 0:
+    if rows.size == 0:
         return out
-    zd = z[rows]
-    long_side = zd < -exit_z
-    short_side = zd > exit_z
-    side = long_side.view(np.int8) - short_side.view(np.int8)  # +1 long, -1 short, 0 neutral
-    entry = (long_side & (zd < -entry_z)) | (short_side & (zd > entry_z))
-
-    prev_side = np.zeros(m, dtype=np.int8)
-    prev_side[1:] = side[:-1]
-    in_run = side != 0
-    run_start = in_run & (side != prev_side)
-    starts = np.flatnonzero(run_start)
-    k = starts.size
-    if k == 0:
+    runs = _Runs.of(z[rows], entry_z, exit_z)
+    if runs is None:
         return out
-    ends = _run_ends(in_run, starts)
+    return _carry_forward(out, rows, is_defined, runs.positions())
 
-    # Entries per run, from a running count of entry rows (cheaper than a grouped count).
-    entry_count = np.concatenate(([0], np.cumsum(entry, dtype=np.int32)))
-    entries_per_run = entry_count[ends + 1] - entry_count[starts]
-    first_entry = entry[starts]
-    has_later = entries_per_run - first_entry > 0
-    # Directly after an opposite-side run (no neutral row between).
-    adjacent = prev_side[starts] == -side[starts]
 
-    # eligible_j (run ends non-zero) =
-    #   has_later or (first_entry and not (adjacent and eligible_{j-1})).
-    undetermined = first_entry & ~has_later & adjacent
-    determined_value = has_later | first_entry
-    idx = np.arange(k, dtype=np.int32)
-    last_determined = np.maximum.accumulate(np.where(undetermined, -1, idx))
-    # The first run is never undetermined (nothing precedes it), so last_determined >= 0.
-    flip = (idx - last_determined) % 2 == 1
-    eligible = determined_value[last_determined] ^ flip
+class _Runs:
+    """Maximal same-side blocks of the defined rows, and where each one holds a position."""
 
-    enters_holding = np.zeros(k, dtype=bool)
-    enters_holding[1:] = adjacent[1:] & eligible[:-1]
-    # First entry row at or after `search_from` inside the run: the running entry count
-    # tells whether there is one; its position is the next entry row after search_from.
-    search_from = starts + enters_holding
-    has_entry = entry_count[ends + 1] - entry_count[np.minimum(search_from, ends + 1)] > 0
-    active = eligible & has_entry & (search_from <= ends)
-    entry_rows = np.flatnonzero(entry)
-    begin = entry_rows[np.searchsorted(entry_rows, search_from[active])]
-    sign = side[starts[active]]
+    def __init__(self, side: np.ndarray, entry: np.ndarray, prev_side: np.ndarray,
+                 starts: np.ndarray, ends: np.ndarray) -> None:  # fmt: skip
+        self.side, self.entry, self.prev_side, self.starts, self.ends = (
+            side,
+            entry,
+            prev_side,
+            starts,
+            ends,
+        )
+        # Entries per run, from a running count of entry rows (cheaper than a grouped count).
+        self.entry_count = np.concatenate(([0], np.cumsum(entry, dtype=np.int32)))
 
-    # Position = sign from `begin` to the run's end: a difference array, then a running sum.
-    delta = np.zeros(m + 1, dtype=np.int8)
-    delta[begin] = sign  # begins are distinct rows
-    np.subtract.at(delta, ends[active] + 1, sign)  # an end + 1 can coincide with a begin
-    pos_defined = np.cumsum(delta[:-1], dtype=np.int8)
+    @classmethod
+    def of(cls, zd: np.ndarray, entry_z: float, exit_z: float) -> _Runs | None:
+        long_side = zd < -exit_z
+        short_side = zd > exit_z
+        side = long_side.view(np.int8) - short_side.view(np.int8)  # +1 long, -1 short, 0 neutral
+        entry = (long_side & (zd < -entry_z)) | (short_side & (zd > entry_z))
+        prev_side = np.zeros(zd.size, dtype=np.int8)
+        prev_side[1:] = side[:-1]
+        in_run = side != 0
+        starts = np.flatnonzero(in_run & (side != prev_side))
+        if starts.size == 0:
+            return None
+        return cls(side, entry, prev_side, starts, _run_ends(in_run, starts))
 
-    if rows[0] + m == n:
+    def eligible(self, adjacent: np.ndarray) -> np.ndarray:
+        """Which runs end non-zero: has_later or (first_entry and not (adjacent and
+        eligible_{j-1})); chains of the undetermined case alternate (forward fill + parity)."""
+        starts, ends = self.starts, self.ends
+        entries_per_run = self.entry_count[ends + 1] - self.entry_count[starts]
+        first_entry = self.entry[starts]
+        has_later = entries_per_run - first_entry > 0
+        undetermined = first_entry & ~has_later & adjacent
+        determined_value = has_later | first_entry
+        idx = np.arange(starts.size, dtype=np.int32)
+        last_determined = np.maximum.accumulate(np.where(undetermined, -1, idx))
+        # The first run is never undetermined (nothing precedes it), so last_determined >= 0.
+        flip = (idx - last_determined) % 2 == 1
+        return np.asarray(determined_value[last_determined] ^ flip)
+
+    def positions(self) -> np.ndarray:
+        """The position on every defined row."""
+        starts, ends, entry_count = self.starts, self.ends, self.entry_count
+        # Directly after an opposite-side run (no neutral row between).
+        adjacent = self.prev_side[starts] == -self.side[starts]
+        eligible = self.eligible(adjacent)
+        enters_holding = np.zeros(starts.size, dtype=bool)
+        enters_holding[1:] = adjacent[1:] & eligible[:-1]
+        # First entry row at or after `search_from` inside the run: the running entry count
+        # tells whether there is one; its position is the next entry row after search_from.
+        search_from = starts + enters_holding
+        has_entry = entry_count[ends + 1] - entry_count[np.minimum(search_from, ends + 1)] > 0
+        active = eligible & has_entry & (search_from <= ends)
+        entry_rows = np.flatnonzero(self.entry)
+        begin = entry_rows[np.searchsorted(entry_rows, search_from[active])]
+        sign = self.side[starts[active]]
+        # Position = sign from `begin` to the run's end: a difference array, then a running sum.
+        delta = np.zeros(self.side.size + 1, dtype=np.int8)
+        delta[begin] = sign  # begins are distinct rows
+        np.subtract.at(delta, ends[active] + 1, sign)  # an end + 1 can coincide with a begin
+        return np.cumsum(delta[:-1], dtype=np.int8)
+
+
+def _carry_forward(
+    out: np.ndarray, rows: np.ndarray, is_defined: np.ndarray, pos_defined: np.ndarray
+) -> np.ndarray:
+    """Undefined rows keep the previous defined row's position (0 before the first one)."""
+    n = out.size
+    if rows[0] + rows.size == n:
         # Undefined rows only form a prefix (the warm-up window): nothing to carry forward.
         out[rows] = pos_defined
         return out
-    # Undefined rows keep the previous defined row's position (0 before the first one).
     last_defined = np.maximum.accumulate(np.where(is_defined, np.arange(n, dtype=np.int64), -1))
     has_prev = last_defined >= 0
     full = np.zeros(n, dtype=np.int8)

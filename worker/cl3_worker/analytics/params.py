@@ -1,4 +1,4 @@
-"""Analysis parameters (SPEC 6 defaults) and their validation.
+"""Analysis parameters (defaults in docs/analytics.md) and their validation.
 
 Defined in `cl3_common.analysis_params` (no heavy imports) so the handlers can validate a
 request's `params` without the worker's pandas stack; re-exported here for the analytics.

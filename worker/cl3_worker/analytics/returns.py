@@ -1,4 +1,4 @@
-"""Log returns between consecutive candles only (SPEC 6.1)."""
+"""Log returns between consecutive candles only (docs/analytics.md, 1)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def log_returns(open_time: np.ndarray, close: np.ndarray, interval: str) -> np.n
     if c.shape[0] < 2:
         return r
     ok = follows_previous(open_time, interval)
-    # ln of the ratio (not a difference of logs) is the SPEC's formula; it is also exactly 0
+    # ln of the ratio (not a difference of logs) is the documented formula; it is also exactly 0
     # for unchanged prices, which keeps "std 0" cases exact.
     ratio = np.log(c[1:] / c[:-1])
     r[1:] = np.where(ok[1:], ratio, np.nan)
@@ -26,5 +26,5 @@ def log_returns(open_time: np.ndarray, close: np.ndarray, interval: str) -> np.n
 
 
 def defined(r: np.ndarray) -> np.ndarray:
-    """Returns with undefined values counted as 0 (the SPEC's rule for sums and strategies)."""
+    """Returns with undefined values counted as 0 (docs/analytics.md: sums and strategies)."""
     return np.nan_to_num(r, nan=0.0)

@@ -1,4 +1,7 @@
-"""SMA crossover: cross events, forward returns after them, and the strategy backtest (SPEC 6.4)."""
+"""SMA crossover: cross events, forward returns after them, and the strategy backtest.
+
+Definitions: docs/analytics.md, section 4.
+"""
 
 from __future__ import annotations
 

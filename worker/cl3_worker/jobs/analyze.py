@@ -12,10 +12,9 @@ analysis; `candles_written` stays 0, nothing is written to `candles`):
                        the picture is at `heatmap_url`, the matrix in the stored document at
                        `document_url`) plus `timings_s`
 
-Failures that retrying cannot fix (fewer than slow + 2 candles: `insufficient_data`; invalid
-params or data: `invalid_request` / `analysis_failed`) are recorded and the job returns
-normally, so RQ does not retry it. A database outage is re-raised for RQ's crash retry and
-recorded as `unavailable` once no retry is left.
+Failures are errors of our family, recorded by the job runner: fewer than slow + 2 candles is
+`insufficient_data`, invalid params `invalid_request`, data the analytics refuse
+`analysis_failed`; a store outage is waited out and the analysis run again (runner.py).
 """
 
 from __future__ import annotations
@@ -26,13 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cl3_common.errors import ApiError, PermanentError, RetryableError
+from cl3_common.errors import ApiError, InvalidRequest
 from cl3_common.intervals import count_candles, validate_interval
 from cl3_common.store import SeriesKey
 from cl3_common.store.protocols import CandleStore
-from cl3_worker.analytics import AnalysisParams, InsufficientData, analyze, render_heatmap_png
-from cl3_worker.context import WorkerContext, get_context
-from cl3_worker.jobs.attempts import fail_if_last_attempt
+from cl3_worker.analytics import AnalysisParams, analyze, render_heatmap_png
+from cl3_worker.runner import RunningTask
 from cl3_worker.series_reader import read_series
 
 log = logging.getLogger("cl3.worker.analyze")
@@ -52,21 +50,6 @@ class AnalysisOutcome:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
-def analyze_series(
-    task_id: str,
-    symbol: str,
-    interval: str,
-    start_ms: int | None = None,
-    end_ms: int | None = None,
-    params: dict[str, Any] | None = None,
-    market: str = "spot",
-    kind: str = "trade",
-) -> dict[str, Any]:
-    """RQ entry point (see cl3_common.tasks.contracts)."""
-    key = SeriesKey(symbol, interval, market, kind)
-    return run_analyze(get_context(), task_id, key, start_ms, end_ms, params)
-
-
 def heatmap_title(doc: dict[str, Any]) -> str:
     return (
         f"{doc['symbol']} {doc['interval']}: mean log return by weekday x hour (UTC), "
@@ -84,7 +67,8 @@ def compute_analysis(
     now_ms: int,
     on_stage: StageCallback | None = None,
 ) -> AnalysisOutcome:
-    """Read, analyse and render (no writes). Raises InsufficientData, ValueError."""
+    """Read, analyse and render (no writes). Raises InsufficientData (cl3_common.errors),
+    ValueError for data the analytics refuse."""
     symbol, interval = key.symbol, key.interval
 
     def stage(name: str, done: float = 0.0, **fields: Any) -> None:
@@ -131,92 +115,52 @@ def compute_analysis(
     return AnalysisOutcome(doc, png, timings)
 
 
-def run_analyze(
-    ctx: WorkerContext,
-    task_id: str,
-    key: SeriesKey,
+def run(
+    task: RunningTask,
+    symbol: str,
+    interval: str,
     start_ms: int | None = None,
     end_ms: int | None = None,
     params: dict[str, Any] | None = None,
+    market: str = "spot",
+    kind: str = "trade",
 ) -> dict[str, Any]:
-    symbol, interval = key.symbol, key.interval
-    recorder = ctx.recorder
-    recorder.started(task_id)
+    """Work function of `analyze` tasks (cl3_common.tasks.contracts)."""
+    key = SeriesKey(symbol, interval, market, kind)
     began = time.monotonic()
-
-    def fail(code: str, message: str) -> dict[str, Any]:
-        recorder.failed(task_id, code, message)
-        log.info("analyze %s failed (%s): %s", task_id, code, message)
-        return {"status": "failed", "error": {"code": code, "message": message}}
-
-    def on_stage(name: str, percent: int, fields: dict[str, Any]) -> None:
-        recorder.progress.update(
-            task_id,
-            progress=percent,
-            pages_done=STAGES.index(name),
-            pages_total=len(STAGES),
-            stage=name,
-            **fields,
-        )
-
     try:
         analysis_params = AnalysisParams.from_dict(params)
     except ValueError as e:
-        return fail("invalid_request", str(e))
-    now_ms = int(ctx.clock() * 1000)
+        raise InvalidRequest(str(e)) from e
+    now_ms = task.ctx.now_ms()
     until = now_ms if end_ms is None else min(int(end_ms), now_ms)
-    try:
-        outcome = compute_analysis(
-            ctx.stores.candles,
-            key,
-            start_ms,
-            until,
-            analysis_params,
-            now_ms=now_ms,
-            on_stage=on_stage,
-        )
-        on_stage("store", 0, {})
-        t0 = time.perf_counter()
-        ctx.stores.analyses.save(key, outcome.document, outcome.png)
-        outcome.timings_s["store"] = time.perf_counter() - t0
-    except InsufficientData as e:  # the analytics' own (a ValueError): data, not a bug
-        return fail("insufficient_data", str(e))
-    except ApiError as e:  # e.g. an interval no handler would have let through
-        return fail(e.code, e.message)
-    except ValueError as e:
-        return fail("analysis_failed", str(e))
-    except PermanentError as e:
-        return fail("analysis_failed", str(e))
-    except RetryableError as e:
-        fail_if_last_attempt(recorder, task_id, "unavailable", f"gave up after retries: {e}")
-        log.warning("analyze %s will be retried: %s", task_id, e)
-        raise
-    except Exception as e:  # a bug: RQ keeps the traceback; the task says what happened
-        fail_if_last_attempt(
-            recorder, task_id, "internal", f"analysis failed: {type(e).__name__}: {e}"
-        )
-        raise
 
+    def on_stage(name: str, percent: int, fields: dict[str, Any]) -> None:
+        task.report(percent, pages_done=STAGES.index(name), pages_total=len(STAGES),
+                    stage=name, **fields)  # fmt: skip
+
+    try:
+        outcome = compute_analysis(task.ctx.stores.candles, key, start_ms, until,
+                                   analysis_params, now_ms=now_ms, on_stage=on_stage)  # fmt: skip
+    except ValueError as e:  # the analytics refuse the data (not enough is InsufficientData)
+        raise ApiError(str(e), code="analysis_failed") from e
+    on_stage("store", 0, {})
+    t0 = time.perf_counter()
+    task.ctx.stores.analyses.save(key, outcome.document, outcome.png)
+    outcome.timings_s["store"] = time.perf_counter() - t0
+    return _result(outcome, symbol, interval, began)
+
+
+def _result(outcome: AnalysisOutcome, symbol: str, interval: str, began: float) -> dict[str, Any]:
+    """The analysis document (its `heatmap` matrix left out: the picture is at
+    `heatmap_url`, the matrix in the stored document at `document_url`) plus timings."""
     doc = outcome.document
-    timings = {k: round(v, 3) for k, v in outcome.timings_s.items()}
-    result = {
+    log.info("analyze %s %s: %d candles, %d patterns, %s",
+             symbol, interval, doc["candles"], len(doc["patterns"]), outcome.timings_s)  # fmt: skip
+    return {
         **{k: v for k, v in doc.items() if k != "heatmap"},
         "document_url": f"/api/seasonality/{symbol}/{interval}",
         "heatmap_url": f"/api/seasonality/{symbol}/{interval}/heatmap.png",
-        "timings_s": timings,
+        "timings_s": {k: round(v, 3) for k, v in outcome.timings_s.items()},
         "duration_s": round(time.monotonic() - began, 3),
-    }
-    recorder.finished(task_id, result, pages_done=len(STAGES), pages_total=len(STAGES))
-    log.info(
-        "analyze %s: %s %s, %d candles, %d patterns, %s",
-        task_id, symbol, interval, doc["candles"], len(doc["patterns"]), timings,
-    )  # fmt: skip
-    # What RQ keeps in Redis: a summary (the document itself is in the store).
-    return {
-        "status": "finished",
-        "symbol": symbol,
-        "interval": interval,
-        "candles": doc["candles"],
-        "patterns": len(doc["patterns"]),
-        "timings_s": timings,
     }

@@ -14,12 +14,14 @@ from typing import Any
 import requests
 
 from cl3_common.errors import Unavailable
+from cl3_common.timeouts import REQUEST_CONNECT_S, REQUEST_READ_S
 
 log = logging.getLogger("cl3.auth")
 
 SYSTEM = "supabase"
-# (connect, read): a miss waits at most this long on Supabase before answering 503.
-DEFAULT_TIMEOUT_S: tuple[float, float] = (2.0, 5.0)
+# (connect, read): a miss waits at most this long on Supabase before answering 503
+# (the request path's budget, cl3_common.timeouts).
+DEFAULT_TIMEOUT_S: tuple[float, float] = (REQUEST_CONNECT_S, REQUEST_READ_S)
 # Gateway errors worth one quick retry (a proxy hiccup); a real outage still fails fast.
 _RETRY_STATUSES = frozenset({502, 503, 504})
 RETRY_DELAY_S = 0.1

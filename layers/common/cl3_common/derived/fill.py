@@ -1,4 +1,6 @@
-"""`?fill=none|null|ffill` on candle reads (SPEC 10): placeholders for missing open times.
+"""`?fill=none|null|ffill` on candle reads: placeholders for missing open times.
+
+See docs/data-model.md, "Derived data".
 
 Decisions:
 - `null`: every missing open time in [start, end) gets a placeholder with open, high, low,
@@ -81,37 +83,66 @@ def fill(
         raise InvalidRequest(f"limit must be at least 1, got {limit}")
     grid = BucketGrid(interval, tz)
     first = grid.start(start_ms)
-    t = first if first >= start_ms else grid.end(first)  # the first open time in range
-    out: list[Candle] = []
-    last = prev_close
-    extra = _RESAMPLED if resampled else {}
-    for item in candles:
-        c = item if isinstance(item, dict) else _as_dict(item)
-        opened = c["open_time"]
-        if opened < t:
-            continue
-        if opened >= end_ms:
-            break
-        if mode == "none" or (mode == "ffill" and last is None):
-            t = opened  # nothing to put in the hole: skip it without walking it
-        while t < opened:  # the missing open times before this candle
-            if len(out) >= cap:
-                return FillResult(out, t, last)
-            out.append(_placeholder(grid, t, mode, last, extra))
-            t = grid.end(t)
-        if len(out) >= cap:
-            return FillResult(out, opened, last)
-        out.append(c if mode == "none" else {**c, "filled": False})
-        last = c["close"]
-        t = grid.end(grid.start(opened))
-    if mode == "none" or (mode == "ffill" and last is None):
-        return FillResult(out, None, last)
-    while t < end_ms:
-        if len(out) >= cap:
-            return FillResult(out, t, last)
-        out.append(_placeholder(grid, t, mode, last, extra))
-        t = grid.end(t)
-    return FillResult(out, None, last)
+    page = _Page(grid, mode, cap, prev_close, _RESAMPLED if resampled else {},
+                 first if first >= start_ms else grid.end(first))  # fmt: skip
+    return page.fill(candles, end_ms)
+
+
+class _Page:
+    """The page being filled: its candles, the next open time `t`, the last close."""
+
+    def __init__(self, grid: BucketGrid, mode: str, cap: float, last: float | None,
+                 extra: Mapping[str, Any], t: int) -> None:  # fmt: skip
+        self.grid, self.mode, self.cap, self.last, self.extra, self.t = (
+            grid,
+            mode,
+            cap,
+            last,
+            extra,
+            t,
+        )
+        self.out: list[Candle] = []
+
+    @property
+    def full(self) -> bool:
+        return len(self.out) >= self.cap
+
+    @property
+    def skips_holes(self) -> bool:
+        return self.mode == "none" or (self.mode == "ffill" and self.last is None)
+
+    def holes_until(self, stop: int) -> bool:
+        """Placeholders for the missing open times before `stop`; False when the page filled."""
+        while self.t < stop:
+            if self.full:
+                return False
+            self.out.append(_placeholder(self.grid, self.t, self.mode, self.last, self.extra))
+            self.t = self.grid.end(self.t)
+        return True
+
+    def fill(self, candles: Iterable[Mapping[str, Any] | Row], end_ms: int) -> FillResult:
+        for item in candles:
+            c = item if isinstance(item, dict) else _as_dict(item)
+            opened = c["open_time"]
+            if opened < self.t:
+                continue
+            if opened >= end_ms:
+                break
+            if self.skips_holes:
+                self.t = opened  # nothing to put in the hole: skip it without walking it
+            if not self.holes_until(opened):
+                return FillResult(self.out, self.t, self.last)
+            if self.full:
+                return FillResult(self.out, opened, self.last)
+            self.add(c)
+        if self.skips_holes or self.holes_until(end_ms):
+            return FillResult(self.out, None, self.last)
+        return FillResult(self.out, self.t, self.last)
+
+    def add(self, candle: Candle) -> None:
+        self.out.append(candle if self.mode == "none" else {**candle, "filled": False})
+        self.last = candle["close"]
+        self.t = self.grid.end(self.grid.start(candle["open_time"]))
 
 
 def _as_dict(item: Mapping[str, Any] | Row) -> Candle:

@@ -1,4 +1,6 @@
-"""Gaps with their cause (SPEC 10): holes in a stored series, labelled from the fetch ledger.
+"""Gaps with their cause: holes in a stored series, labelled from the fetch ledger.
+
+See docs/data-model.md ("Derived data"; the ledger's tables and collections).
 
 The ledger is what workers record per series: FetchRecord(start, end, outcome, error, at)
 for each range a fetch covered ("complete") or gave up on ("failed"). A candle with open time

@@ -21,13 +21,13 @@ from typing import Any
 
 from cl3_common.derived.candle import FIELDS, Row, iso
 from cl3_common.errors import InvalidRequest
-from cl3_common.intervals import align_down, next_open, nominal_ms, validate_interval
+from cl3_common.intervals import DAY_MS, align_down, next_open, nominal_ms, validate_interval
 
 KINDS = ("trade", "mark", "index", "premium")
 # Binance (and so any kline) started after 2009; past 2100 is a unit mistake.
 MIN_MS = int(datetime(2009, 1, 1, tzinfo=UTC).timestamp() * 1000)
 MAX_MS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000)
-_WEEK_PHASE_MS = 4 * 86_400_000  # weeks open on Monday; 1970-01-01 was a Thursday
+_WEEK_PHASE_MS = 4 * DAY_MS  # weeks open on Monday; 1970-01-01 was a Thursday
 _NUMBER = {int, float}
 _INTS = (0, 1, 8)  # open_time, close_time, trades
 _FLOATS = (2, 3, 4, 5, 6, 7, 9, 10)
@@ -46,8 +46,8 @@ def check_rows(
     if isinstance(typed, str):
         return [typed]
     columns, finite = typed
-    opens, close_times, o, h, lo, c, v, q, n, tb, tq = columns
-    floats = (o, h, lo, c, v, q, tb, tq)
+    opens, close_times = columns[0], columns[1]
+    floats = [columns[k] for k in _FLOATS]
     problems: list[str] = []
 
     def report(flags: Iterable[Any], what: str) -> None:
@@ -62,19 +62,34 @@ def check_rows(
     if not finite:
         finite_rows = map(all, zip(*(map(isfinite, column) for column in floats), strict=True))
         report(map(not_, finite_rows), "non-finite value (NaN or infinity)")
-    if any(map(gt, lo, o)) or any(map(gt, lo, c)):
-        report(map(or_, map(gt, lo, o), map(gt, lo, c)), "low above open or close")
-    if any(map(lt, h, o)) or any(map(lt, h, c)):
-        report(map(or_, map(lt, h, o), map(lt, h, c)), "high below open or close")
-    if kind != "premium" and min(map(min, (o, h, lo, c))) <= 0:
-        report(map(le, map(min, o, h, lo, c), repeat(0)), f"{kind} price not above zero")
-    if min(map(min, (v, q, tb, tq))) < 0:
-        report(map(lt, map(min, v, q, tb, tq), repeat(0)), "negative volume")
-    if any(map(gt, tb, v)) or any(map(gt, tq, q)):
-        report(map(or_, map(gt, tb, v), map(gt, tq, q)), "taker volume above total volume")
-    if min(n) < 0:
-        report(map(lt, n, repeat(0)), "negative trade count")
+    for failed, flags, what in _value_checks(columns, kind):
+        if failed():
+            report(flags(), what)
     return problems
+
+
+Check = tuple[Callable[[], bool], Callable[[], Iterable[Any]], str]
+
+
+def _value_checks(columns: Columns, kind: str) -> list[Check]:
+    """(cheap test that something failed, per-row flags, what it is) of each value rule."""
+    _, _, o, h, lo, c, v, q, n, tb, tq = columns
+    checks: list[Check] = [
+        (lambda: any(map(gt, lo, o)) or any(map(gt, lo, c)),
+         lambda: map(or_, map(gt, lo, o), map(gt, lo, c)), "low above open or close"),
+        (lambda: any(map(lt, h, o)) or any(map(lt, h, c)),
+         lambda: map(or_, map(lt, h, o), map(lt, h, c)), "high below open or close"),
+        (lambda: min(map(min, (v, q, tb, tq))) < 0,
+         lambda: map(lt, map(min, v, q, tb, tq), repeat(0)), "negative volume"),
+        (lambda: any(map(gt, tb, v)) or any(map(gt, tq, q)),
+         lambda: map(or_, map(gt, tb, v), map(gt, tq, q)), "taker volume above total volume"),
+        (lambda: min(n) < 0, lambda: map(lt, n, repeat(0)), "negative trade count"),
+    ]  # fmt: skip
+    if kind != "premium":  # premium index klines may be zero or negative
+        checks.insert(2, (lambda: min(map(min, (o, h, lo, c))) <= 0,
+                          lambda: map(le, map(min, o, h, lo, c), repeat(0)),
+                          f"{kind} price not above zero"))  # fmt: skip
+    return checks
 
 
 Columns = tuple[Sequence[Any], ...]
@@ -92,6 +107,11 @@ def _typed_columns(rows: Sequence[Row]) -> tuple[Columns, bool] | str:
         finite = False
     if all(set(map(type, columns[k])) <= {int} for k in _INTS) and finite:
         return columns, True
+    return _type_problem(columns) or (columns, False)  # numbers, but some NaN or infinite
+
+
+def _type_problem(columns: Columns) -> str | None:
+    """The first value that is not an integer (times, trades) or a number (the rest)."""
     for name, column in zip(FIELDS, columns, strict=True):
         integral = name in ("open_time", "close_time", "trades")
         allowed = {int} if integral else _NUMBER
@@ -99,7 +119,7 @@ def _typed_columns(rows: Sequence[Row]) -> tuple[Columns, bool] | str:
             bad = next(i for i, x in enumerate(column) if type(x) not in allowed)
             kind = "an integer" if integral else "a number"
             return f"{name} {column[bad]!r} in row {bad} is not {kind}"
-    return columns, False  # numbers, but some NaN or infinite
+    return None
 
 
 Report = Callable[[Iterable[Any], str], None]
@@ -136,18 +156,30 @@ def _check_grid(
         report(outside, f"open time outside the requested [{start_ms}, {end_ms})")
     if any(map(le, opens[1:], opens)):
         report((False, *map(le, opens[1:], opens)), "open time not after the previous one")
-    closes_wrong = "close_time is not the next open time minus 1 ms"
     if interval == "1M":
-        if any(align_down(t, "1M") != t for t in opens):
-            report((align_down(t, "1M") != t for t in opens), "open time not on the 1M grid")
-        expected = [next_open(t, "1M") - 1 for t in opens]
-        if any(map(ne, close_times, expected)):
-            report(map(ne, close_times, expected), closes_wrong)
-        return
+        _check_month_grid(opens, close_times, report)
+    else:
+        _check_fixed_grid(opens, close_times, interval, report)
+
+
+_CLOSES_WRONG = "close_time is not the next open time minus 1 ms"
+
+
+def _check_month_grid(opens: Sequence[int], close_times: Sequence[int], report: Report) -> None:
+    if any(align_down(t, "1M") != t for t in opens):
+        report((align_down(t, "1M") != t for t in opens), "open time not on the 1M grid")
+    expected = [next_open(t, "1M") - 1 for t in opens]
+    if any(map(ne, close_times, expected)):
+        report(map(ne, close_times, expected), _CLOSES_WRONG)
+
+
+def _check_fixed_grid(
+    opens: Sequence[int], close_times: Sequence[int], interval: str, report: Report
+) -> None:
     step = nominal_ms(interval)
     phase = _WEEK_PHASE_MS if interval == "1w" else 0
     if any(map(mod, map(sub, opens, repeat(phase)), repeat(step))):
         off_grid = map(ne, map(mod, map(sub, opens, repeat(phase)), repeat(step)), repeat(0))
         report(off_grid, f"open time not on the {interval} grid")
     if any(map(ne, map(sub, close_times, opens), repeat(step - 1))):
-        report(map(ne, map(sub, close_times, opens), repeat(step - 1)), closes_wrong)
+        report(map(ne, map(sub, close_times, opens), repeat(step - 1)), _CLOSES_WRONG)

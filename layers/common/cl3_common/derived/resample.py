@@ -1,4 +1,4 @@
-"""Resampling on read (SPEC 10): coarser candles built from stored ones, in a time zone.
+"""Resampling on read (docs/data-model.md): coarser candles built from stored ones, in a time zone.
 
 A bucket takes the open of its first source candle, the highest high, the lowest low, the
 close of its last, and sums volume, quote_volume, trades and the taker volumes; it adds `vwap`
@@ -116,17 +116,21 @@ class ResamplePlan:
         start = self.bucket_start(start_ms)
         if end_ms is not None and end_ms <= start:
             return Window(start, start, 0, 0, None)
+        count, end = self._buckets(start, limit, end_ms)
+        more = end_ms is None or end < end_ms
+        return Window(start, end, count, self.expected_sources(start, end), end if more else None)
+
+    def _buckets(self, start: int, limit: int, end_ms: int | None) -> tuple[int, int]:
+        """(how many buckets, where the last one ends) from `start`, at most `limit`."""
         width = self.grid.width
         if width is not None:  # fixed-width grid: no walk needed
             room = limit if end_ms is None else -(-(end_ms - start) // width)
             count = min(limit, room)
-            end = self._checked(start + count * width)
-        else:
-            count, end = 0, start
-            while count < limit and (end_ms is None or end < end_ms):
-                count, end = count + 1, self.bucket_end(end)
-        more = end_ms is None or end < end_ms
-        return Window(start, end, count, self.expected_sources(start, end), end if more else None)
+            return count, self._checked(start + count * width)
+        count, end = 0, start
+        while count < limit and (end_ms is None or end < end_ms):
+            count, end = count + 1, self.bucket_end(end)
+        return count, end
 
     def ensure_within(self, window: Window, max_sources: int) -> None:
         """Refuse (InvalidRequest) a page that would read more than `max_sources` candles."""

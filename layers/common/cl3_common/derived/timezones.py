@@ -30,10 +30,9 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cl3_common.errors import InvalidRequest
-from cl3_common.intervals import nominal_ms, validate_interval
+from cl3_common.intervals import DAY_MS, nominal_ms, validate_interval
+from cl3_common.intervals import HOUR_MS as _HOUR_MS
 
-DAY_MS = 86_400_000
-_HOUR_MS = 3_600_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _WEEK_PHASE_DAYS = 4  # 1970-01-05, day 4, was the first Monday
 _MIN_OFFSET_MS, _MAX_OFFSET_MS = -12 * _HOUR_MS, 14 * _HOUR_MS

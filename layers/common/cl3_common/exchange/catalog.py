@@ -36,12 +36,16 @@ class SymbolCatalog:
         exchange: BinanceClient,
         ttl_s: int = 3600,
         *,
+        wait_s: float = FILL_LOCK_S,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`wait_s`: how long a caller waits for another one filling the cache (short on the
+        request path, cl3_common.timeouts)."""
         self._redis = client
         self._exchange = exchange
         self._ttl_s = ttl_s
+        self._wait_s = min(wait_s, FILL_LOCK_S)
         self._sleep = sleep
         self._clock = clock
         self.key = catalog_key(exchange.base_url)
@@ -51,7 +55,7 @@ class SymbolCatalog:
         if cached is not None:
             return cached
         lock = f"{self.key}:filling"
-        deadline = self._clock() + FILL_LOCK_S
+        deadline = self._clock() + self._wait_s
         while True:
             with redis_errors_translated():
                 mine = bool(self._redis.set(lock, "1", nx=True, ex=FILL_LOCK_S))

@@ -184,7 +184,7 @@ class BinanceClient:
         raise ExchangeRejected(
             f"exchange rejected {path}: {message} (code {code}, HTTP {status})",
             status=status,
-            code=code,
+            binance_code=code,
         )
 
 

@@ -32,10 +32,15 @@ class ExchangeBanned(RetryableError, ExchangeError):
         self.until_s = until_s
 
 
+# The exchange's own refusals that have a code of ours (anything else is `exchange_rejected`).
+_OUR_CODES = {-1121: "invalid_symbol", -1120: "invalid_interval"}
+
+
 class ExchangeRejected(PermanentError, ExchangeError):
     """4xx with a Binance error code (-1121 invalid symbol, -1120 invalid interval, ...)."""
 
-    def __init__(self, message: str, *, status: int, code: int | None) -> None:
-        BackendError.__init__(self, message, system="binance")
+    def __init__(self, message: str, *, status: int, binance_code: int | None) -> None:
+        code = _OUR_CODES.get(binance_code or 0, "exchange_rejected")
+        BackendError.__init__(self, message, system="binance", code=code)
         self.status = status
-        self.code = code
+        self.binance_code = binance_code

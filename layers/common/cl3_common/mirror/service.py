@@ -23,9 +23,14 @@ from cl3_common.mirror.params import Params, klines_query
 from cl3_common.mirror.upstream import Upstream, bounded_sleep
 from cl3_common.settings import Settings
 from cl3_common.store import Stores
+from cl3_common.timeouts import REQUEST_WAIT_S
 
 # A waiting client is not held longer than this for exchange budget (then: 429 Retry-After).
 MAX_BUDGET_WAIT_S = 2.0
+# One exchange request on behalf of a waiting client (longer than the request path's usual
+# REQUEST_READ_S: asking the exchange is what this request is for). With one retry, a client
+# gets its answer or a 503 inside ccxt's and python-binance's 10 s timeouts.
+UPSTREAM_TIMEOUT_S = 4.0
 
 
 @dataclass
@@ -85,11 +90,13 @@ def build_mirror(
     sleep: Callable[[float], None] = time.sleep,
 ) -> BinanceMirror:
     base_url = settings.BINANCE_BASE_URL
-    bootstrap = BinanceClient(base_url, session, clock=clock, sleep=sleep, max_attempts=2)
-    budget = SymbolCatalog(client, bootstrap).info().budget
+    bootstrap = BinanceClient(base_url, session, clock=clock, sleep=sleep, max_attempts=2,
+                              timeout_s=UPSTREAM_TIMEOUT_S)  # fmt: skip
+    budget = SymbolCatalog(client, bootstrap, wait_s=REQUEST_WAIT_S).info().budget
     patient = bounded_sleep(MAX_BUDGET_WAIT_S, sleep)
     gate = RedisWeightGate(client, budget, clock=clock, sleep=patient, max_ban_wait_s=0)
-    exchange = BinanceClient(base_url, session, gate=gate, clock=clock, sleep=sleep, max_attempts=3)
+    exchange = BinanceClient(base_url, session, gate=gate, clock=clock, sleep=sleep,
+                             max_attempts=2, timeout_s=UPSTREAM_TIMEOUT_S)  # fmt: skip
     upstream = Upstream(exchange)
     flights = SingleFlight(client, sleep=sleep)
     host = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from cl3_common.intervals import ClockMs, now_ms
 from cl3_common.store.protocols import (
     AnalysisStore,
     ApiKeyStore,
@@ -18,15 +18,10 @@ from cl3_common.store.protocols import (
     TaskStore,
     TrackedSeriesStore,
 )
+from cl3_common.timeouts import REQUEST_READ_S
 
 if TYPE_CHECKING:
     from cl3_common.settings import Settings
-
-ClockMs = Callable[[], int]
-
-
-def _wall_clock_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass
@@ -45,22 +40,24 @@ class Stores:
 
 
 def open_stores(
-    settings: Settings, *, clock_ms: ClockMs = _wall_clock_ms, request_path: bool = False
+    settings: Settings, *, clock_ms: ClockMs = now_ms, request_path: bool = False
 ) -> Stores:
     """`request_path`: an API process, where a stalled server must fail fast (a 503 in about
-    2 s) rather than hold the request; workers wait longer for big writes."""
+    2 s, cl3_common.timeouts) rather than hold the request; workers wait longer for big writes."""
+    # pymongo re-checks a server every 500 ms while selecting one: 1.5 s gives up by ~2 s.
+    wait_ms = int(REQUEST_READ_S * 1000) - 500
     if settings.STORE_BACKEND == "sqlite":
         return open_sqlite(settings.SQLITE_PATH, clock_ms=clock_ms,
-                           busy_timeout_s=2.0 if request_path else 30.0)  # fmt: skip
+                           busy_timeout_s=REQUEST_READ_S if request_path else 30.0)  # fmt: skip
     assert settings.MONGODB_URI is not None  # Settings refuses mongodb without a URI
     return open_mongodb(
         settings.MONGODB_URI, settings.MONGODB_DB, clock_ms=clock_ms,
-        timeout_ms=2000 if request_path else 5000,
-        socket_timeout_ms=2500 if request_path else 120_000,
+        timeout_ms=wait_ms if request_path else 5000,
+        socket_timeout_ms=int(REQUEST_READ_S * 1000) + 500 if request_path else 120_000,
     )  # fmt: skip
 
 
-def open_store_url(url: str, *, clock_ms: ClockMs = _wall_clock_ms) -> Stores:
+def open_store_url(url: str, *, clock_ms: ClockMs = now_ms) -> Stores:
     """`sqlite:///abs/path.sqlite3`, `sqlite:relative/path` or `mongodb://host:port/db`."""
     if url.startswith("sqlite:"):
         path = url[len("sqlite://") :] if url.startswith("sqlite://") else url[len("sqlite:") :]
@@ -73,7 +70,7 @@ def open_store_url(url: str, *, clock_ms: ClockMs = _wall_clock_ms) -> Stores:
     raise ValueError(f"unknown store URL {url!r}: use sqlite:///path or mongodb://host/db")
 
 
-def open_sqlite(path: str | Path, *, clock_ms: ClockMs = _wall_clock_ms,
+def open_sqlite(path: str | Path, *, clock_ms: ClockMs = now_ms,
                 busy_timeout_s: float = 30.0) -> Stores:  # fmt: skip
     from cl3_common.store.sqlite.analyses import SqliteAnalysisStore
     from cl3_common.store.sqlite.api_keys import SqliteApiKeyStore
@@ -108,7 +105,7 @@ def open_mongodb(
     uri: str,
     db_name: str,
     *,
-    clock_ms: ClockMs = _wall_clock_ms,
+    clock_ms: ClockMs = now_ms,
     timeout_ms: int = 5000,
     socket_timeout_ms: int | None = None,
 ) -> Stores:

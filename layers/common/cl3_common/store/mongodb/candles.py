@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.datetime_ms import DatetimeMS
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo import errors as mongo_errors
 from pymongo.database import Database
 from pymongo.operations import ReplaceOne
@@ -152,6 +152,12 @@ class MongoCandleStore(CandleStoreBase):
             cursor = self._col.find(range_filter(key, start_ms, end_ms), {"_id": 0, "open_time": 1})
             cursor = cursor.sort("open_time", ASCENDING).batch_size(10_000)
             return [int(d["open_time"]) for d in cursor]
+
+    def last_before(self, key: SeriesKey, before_ms: int) -> Row | None:
+        with translated():
+            doc = self._col.find_one(range_filter(key, None, before_ms), _PROJECTION,
+                                     sort=[("open_time", DESCENDING)])  # fmt: skip
+        return None if doc is None else _doc_to_row(doc)
 
     def count(
         self, key: SeriesKey, start_ms: int, end_ms: int, *, at_most: int | None = None

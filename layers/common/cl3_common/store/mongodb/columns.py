@@ -23,6 +23,7 @@ import numpy as np
 from bson.codec_options import CodecOptions, DatetimeConversion
 from pymongo.collection import Collection
 
+from cl3_common.store.ordering import ordered
 from cl3_common.store.protocols import BatchCallback
 
 BATCH_SIZE = 50_000  # about 2 MB of projected BSON per round trip
@@ -69,33 +70,22 @@ def read_columns(
     return ordered(np.concatenate(times), np.concatenate(closes))
 
 
+def _fixed_layout(docs: np.ndarray) -> bool:
+    """Every document is exactly {open_time: datetime, close: double} in that order."""
+    expected = (("size", _CANDLE.itemsize), ("t_type", _BSON_DATETIME), ("t_name", b"open_time"),
+                ("c_type", _BSON_DOUBLE), ("c_name", b"close"), ("eoo", 0))  # fmt: skip
+    return all(bool(np.all(docs[name] == value)) for name, value in expected)
+
+
 def decode_batch(batch: bytes) -> tuple[np.ndarray, np.ndarray]:
     """(open_time int64 ms, close float64) of one raw batch of projected candles."""
     n, rest = divmod(len(batch), _CANDLE.itemsize)
     if rest == 0 and n:
         docs = np.frombuffer(batch, dtype=_CANDLE)
-        if (
-            bool(np.all(docs["size"] == _CANDLE.itemsize))
-            and bool(np.all(docs["t_type"] == _BSON_DATETIME))
-            and bool(np.all(docs["t_name"] == b"open_time"))
-            and bool(np.all(docs["c_type"] == _BSON_DOUBLE))
-            and bool(np.all(docs["c_name"] == b"close"))
-            and bool(np.all(docs["eoo"] == 0))
-        ):
+        if _fixed_layout(docs):
             # Copies: contiguous columns, and the batch's bytes can be freed.
             return docs["open_time"].copy(), docs["close"].copy()
     docs_list = bson.decode_all(batch, _FALLBACK_OPTIONS)
     ot = np.fromiter((int(d["open_time"]) for d in docs_list), np.int64, count=len(docs_list))
     close = np.fromiter((float(d["close"]) for d in docs_list), np.float64, count=len(docs_list))
     return ot, close
-
-
-def ordered(ot: np.ndarray, close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ascending by open time; one row per open time (the store's keys make that so)."""
-    if ot.size < 2 or bool(np.all(ot[1:] > ot[:-1])):
-        return ot, close
-    order = np.argsort(ot, kind="stable")
-    ot, close = ot[order], close[order]
-    keep = np.ones(ot.size, dtype=bool)
-    keep[1:] = ot[1:] != ot[:-1]
-    return ot[keep], close[keep]

@@ -94,6 +94,18 @@ class SqliteCandleStore(CandleStoreBase):
             )
             return [t for (t,) in cursor]
 
+    def last_before(self, key: SeriesKey, before_ms: int) -> Row | None:
+        with self._db.read() as conn:
+            sid = self._ids.get(conn, key, create=False)
+            if sid is None:
+                return None
+            row: Row | None = conn.execute(
+                f"SELECT {_COLUMNS} FROM candles WHERE series_id = ? AND open_time < ? "
+                "ORDER BY open_time DESC LIMIT 1",
+                (sid, before_ms),
+            ).fetchone()
+        return row
+
     def count(
         self, key: SeriesKey, start_ms: int, end_ms: int, *, at_most: int | None = None
     ) -> int:

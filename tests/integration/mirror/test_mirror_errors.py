@@ -82,7 +82,13 @@ def test_exchange_info_is_the_exchanges_with_the_callers_limits(binance, direct,
 
 
 def test_ping_and_time(binance, runtime):
-    assert answer(binance("ping")) == (200, {})
+    first, second = binance("ping"), binance("ping")
+    assert answer(first) == (200, {})
+    # Requests used this minute by the key's owner (each weighs 1), as Binance reports weight.
+    used = int(first.headers["X-MBX-USED-WEIGHT-1M"])
+    assert int(second.headers["X-MBX-USED-WEIGHT-1M"]) == used + 1
+    assert second.headers["X-MBX-USED-WEIGHT"] == second.headers["X-MBX-USED-WEIGHT-1M"]
+    assert int(second.headers["X-RateLimit-Limit"]) == 600  # pro
     status, body = answer(binance("time"))
     assert status == 200 and abs(body["serverTime"] - runtime.clock() * 1000) < 5000
 

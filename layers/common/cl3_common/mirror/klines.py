@@ -109,9 +109,7 @@ class KlineSource:
                 return out + _texts(fresh[: limit - len(out)])
             verified = self.verified_until(key, cursor, now)
             if verified is None:
-                is_live = (
-                    self._page_start(key.interval, cursor) + self._page_span(key.interval) > now
-                )
+                is_live = self._is_live_page(key.interval, cursor, now)
                 unsettled = self._fetch_page(key, cursor, now, live=is_live)
                 live = unsettled if is_live else live
                 continue

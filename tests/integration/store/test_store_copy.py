@@ -8,12 +8,15 @@ import pytest
 
 from cl3_cli import store_copy
 from cl3_cli.main import main
-from cl3_common.store import SeriesKey, kline_to_row, open_store_url
+from cl3_common.store import FundingKey, SeriesKey, kline_to_row, open_store_url
 from cl3_sandbox.exchange import expected_klines
 
 START = 1_704_067_200_000
 MINUTE = 60_000
 BTC, ETH_MARK = SeriesKey("BTCUSDT", "1m"), SeriesKey("ETHUSDT", "1m", "usdm", "mark")
+ETH_FUNDING = FundingKey("usdm", "ETHUSDT")
+FUNDING = [(START + i * 4 * 3_600_000 + 3, 0.0001 * i, 3000.0 + i, 4 if i else None)
+           for i in range(50)]  # fmt: skip
 
 
 def _fill(url: str) -> dict[SeriesKey, list]:
@@ -30,6 +33,8 @@ def _fill(url: str) -> dict[SeriesKey, list]:
         stores.tasks.update("task-1", status="finished", result={"candles_written": 3000})
         stores.series.track(BTC, first_ms=START)
         stores.analyses.save(SeriesKey("BTCUSDT", "1h"), {"candles": 5}, b"\x89PNG-bytes")
+        stores.funding.insert(ETH_FUNDING, FUNDING)
+        stores.funding.track(ETH_FUNDING)
     finally:
         stores.close()
     return stored
@@ -44,6 +49,8 @@ def _check(url: str, stored: dict[SeriesKey, list]) -> None:
         assert task is not None and task["result"] == {"candles_written": 3000}
         assert stores.series.all() == [BTC]
         assert stores.analyses.heatmap(SeriesKey("BTCUSDT", "1h")) == b"\x89PNG-bytes"
+        assert stores.funding.read(ETH_FUNDING, 0, 2**62) == FUNDING
+        assert stores.funding.tracked() == [ETH_FUNDING]
     finally:
         stores.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -13,8 +12,9 @@ import redis
 import requests
 from requests.adapters import HTTPAdapter
 
-from cl3_common.exchange import BinanceClient, RedisWeightGate
-from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.exchange.catalog import host_id
+from cl3_common.exchange.hosts import ExchangeHosts
+from cl3_common.exchange.markets import SPOT, SPOT_MARKET
 from cl3_common.mirror.exchange_info import ExchangeInfoMirror
 from cl3_common.mirror.flight import SingleFlight
 from cl3_common.mirror.klines import KlineSource
@@ -89,18 +89,17 @@ def build_mirror(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BinanceMirror:
-    base_url = settings.BINANCE_BASE_URL
-    bootstrap = BinanceClient(base_url, session, clock=clock, sleep=sleep, max_attempts=2,
-                              timeout_s=UPSTREAM_TIMEOUT_S)  # fmt: skip
-    budget = SymbolCatalog(client, bootstrap, wait_s=REQUEST_WAIT_S).info().budget
-    patient = bounded_sleep(MAX_BUDGET_WAIT_S, sleep)
-    gate = RedisWeightGate(client, budget, clock=clock, sleep=patient, max_ban_wait_s=0)
-    exchange = BinanceClient(base_url, session, gate=gate, clock=clock, sleep=sleep,
-                             max_attempts=2, timeout_s=UPSTREAM_TIMEOUT_S)  # fmt: skip
-    upstream = Upstream(exchange)
+    # The spot host's gate, budget and ban breaker, shared with every worker (exchange/hosts.py);
+    # only the waits differ: a waiting client is answered 429 rather than held.
+    hosts = ExchangeHosts(
+        settings, client, session, clock=clock, sleep=bounded_sleep(MAX_BUDGET_WAIT_S, sleep),
+        max_ban_wait_s=0, max_attempts=2, timeout_s=UPSTREAM_TIMEOUT_S,
+        catalog_wait_s=REQUEST_WAIT_S,
+    )  # fmt: skip
+    base_url = hosts.base_url(SPOT)
+    upstream = Upstream(hosts.client(SPOT), page_limit=SPOT_MARKET.page_limit)
     flights = SingleFlight(client, sleep=sleep)
-    host = hashlib.sha256(base_url.rstrip("/").encode()).hexdigest()[:16]
     source = KlineSource(stores.candles, stores.ledger, upstream, flights,
                          clock_ms=lambda: int(clock() * 1000), cache=PageCache())  # fmt: skip
-    info = ExchangeInfoMirror(client, upstream, flights, host_id=host, clock=clock)
+    info = ExchangeInfoMirror(client, upstream, flights, host_id=host_id(base_url), clock=clock)
     return BinanceMirror(info, source, clock)

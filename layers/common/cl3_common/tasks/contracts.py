@@ -41,6 +41,8 @@ class TaskType(StrEnum):
     PLAN_REFRESHES = "plan_refreshes"
     ANALYZE = "analyze"
     EXPORT = "export"
+    FUNDING = "funding"  # a futures symbol's funding-rate history over a range
+    FUNDING_REFRESH = "funding_refresh"  # [newest stored event, now) of a tracked symbol
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ CONTRACTS: dict[TaskType, JobContract] = {
     ),
     TaskType.ANALYZE: JobContract(QUEUE_ANALYTICS, "cl3_worker.jobs.analyze.run", 1800, 1),
     TaskType.EXPORT: JobContract(QUEUE_EXPORT, "cl3_worker.jobs.export.run", 3600, 1),
+    TaskType.FUNDING: JobContract(QUEUE_INGEST, "cl3_worker.jobs.funding.run", 3600, 2),
+    TaskType.FUNDING_REFRESH: JobContract(
+        QUEUE_INGEST, "cl3_worker.jobs.funding.refresh", 3600, 2, 3600
+    ),
 }
 
 

@@ -4,8 +4,10 @@ Version 1 (from the first, spot-only layout): every candle gets `market`/`kind` 
 (`spot`/`trade` where missing; ids are unchanged), the compound index becomes
 (market, kind, symbol, interval, open_time), and `candle_series` (per-series bounds and
 counts kept by the writers) is built once from what is stored. Every step is idempotent, so
-two processes starting together may both run it safely. Version 2 indexes the fetch ledger;
-version 3 indexes `api_keys` (a unique `key_hash`; listed by owner).
+two processes starting together may both run it safely. Version 2 indexes the fetch ledger.
+Version 3 indexes funding-rate events (`funding`, (market, symbol, funding_time)); their
+per-series bounds and tracking flag live in `funding_series`.
+Version 4 indexes `api_keys` (a unique `key_hash`; listed by owner).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from cl3_common.store.mongodb.client import translated
 
 CANDLE_INDEX = "series_open_time"
 SERIES_FIELDS = ("market", "kind", "symbol", "interval")
+FUNDING_INDEX = "series_funding_time"
 
 
 def migrate(db: Database) -> int:
@@ -47,6 +50,13 @@ def _v2_fetch_ledger(db: Database) -> None:
     db["fetch_ledger"].create_index([("series", ASCENDING), ("start", ASCENDING)])
 
 
+def _v3_funding(db: Database) -> None:
+    db["funding"].create_index(
+        [("market", ASCENDING), ("symbol", ASCENDING), ("funding_time", ASCENDING)],
+        name=FUNDING_INDEX,
+    )
+
+
 def _rebuild_series_bounds(db: Database) -> None:
     """Bounds of every stored series (only when upgrading a database from before version 1).
 
@@ -73,10 +83,10 @@ def _rebuild_series_bounds(db: Database) -> None:
         )  # fmt: skip
 
 
-def _v3_api_keys(db: Database) -> None:
+def _v4_api_keys(db: Database) -> None:
     db["api_keys"].create_index("key_hash", unique=True, name="key_hash")
     db["api_keys"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
 
 
-_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_api_keys)
+_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_funding, _v4_api_keys)
 SCHEMA_VERSION = len(_STEPS)

@@ -12,6 +12,8 @@ from chalicelib.declarations import RouteGroup
 from chalicelib.isolated_app import IsolatedChalice
 from chalicelib.router import Router
 from chalicelib.routes import (
+    api_keys,
+    binance_mirror,
     docs,
     exports,
     funding,
@@ -34,6 +36,8 @@ ROUTE_GROUPS: tuple[RouteGroup, ...] = (
     exports.routes,
     seasonality.routes,
     funding.routes,
+    api_keys.routes,
+    binance_mirror.routes,
     docs.routes,
 )
 

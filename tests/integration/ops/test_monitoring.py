@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from cl3_common.observability.collectors import ClusterStateCollector
 from cl3_common.observability.metrics import Metrics
-from cl3_common.observability.status import BreakerKeys, record_scheduled_refresh
+from cl3_common.observability.status import BreakerKeys, StateKeys, record_scheduled_refresh
 from cl3_common.tasks import ALL_QUEUES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -32,7 +32,8 @@ def families(redis_client) -> dict[str, str]:
     Metrics.build(registry)
     record_scheduled_refresh(redis_client, int(time.time() * 1000))
     keys = {"spot": BreakerKeys("cl3:test:ban", "cl3:test:pause")}
-    registry.register(ClusterStateCollector(redis_client, lambda: keys, ALL_QUEUES, time.time))
+    state = StateKeys.build(redis_client, keys, ALL_QUEUES)
+    registry.register(ClusterStateCollector(redis_client, state, time.time))
     return {family.name: family.type for family in registry.collect()}
 
 

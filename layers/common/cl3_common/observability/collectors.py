@@ -7,29 +7,22 @@ and each worker) reports the same values; dashboards take `max` over instances.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 
 import redis
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from cl3_common.errors import RetryableError
-from cl3_common.observability.status import BreakerKeys, ClusterState, read_cluster_state
+from cl3_common.observability.status import ClusterState, StateKeys, read_cluster_state
 
 log = logging.getLogger("cl3.metrics")
 
 
 class ClusterStateCollector(Collector):
-    def __init__(
-        self,
-        client: redis.Redis,
-        hosts: Callable[[], Mapping[str, BreakerKeys]],
-        queue_names: Sequence[str],
-        clock: Callable[[], float],
-    ) -> None:
+    def __init__(self, client: redis.Redis, keys: StateKeys, clock: Callable[[], float]) -> None:
         self._redis = client
-        self._hosts = hosts
-        self._queues = tuple(queue_names)
+        self._keys = keys
         self._clock = clock
 
     def describe(self) -> list[GaugeMetricFamily]:
@@ -38,9 +31,7 @@ class ClusterStateCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("cl3_redis_up", "Whether Redis answered this scrape")
         try:
-            state = read_cluster_state(
-                self._redis, self._hosts(), self._queues, now_s=self._clock()
-            )
+            state = read_cluster_state(self._redis, self._keys, now_s=self._clock())
         except (RetryableError, redis.RedisError) as e:
             log.warning("metrics: shared state unreadable: %s", e)
             up.add_metric([], 0)

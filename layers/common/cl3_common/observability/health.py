@@ -7,15 +7,26 @@ check stays fast and unauthenticated; nothing here names a user, a symbol or a s
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
 import redis
 
 from cl3_common.errors import RetryableError
 from cl3_common.observability.hosts import host_breakers
-from cl3_common.observability.status import read_cluster_state
+from cl3_common.observability.status import StateKeys, read_cluster_state
 from cl3_common.settings import Settings
 from cl3_common.tasks.contracts import ALL_QUEUES
+
+# Key names depend only on the settings a process starts with: worked out once per client.
+_keys: weakref.WeakKeyDictionary[redis.Redis, StateKeys] = weakref.WeakKeyDictionary()
+
+
+def _state_keys(client: redis.Redis, settings: Settings) -> StateKeys:
+    keys = _keys.get(client)
+    if keys is None:
+        keys = _keys[client] = StateKeys.build(client, host_breakers(client, settings), ALL_QUEUES)
+    return keys
 
 
 def health_details(
@@ -33,7 +44,7 @@ def health_details(
         return unknown
     now = time.time() if now_s is None else now_s
     try:
-        state = read_cluster_state(client, host_breakers(client, settings), ALL_QUEUES, now_s=now)
+        state = read_cluster_state(client, _state_keys(client, settings), now_s=now)
     except (RetryableError, redis.RedisError):
         return unknown
     return {

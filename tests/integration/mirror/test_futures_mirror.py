@@ -4,6 +4,7 @@ of the exchange's own host once (USDⓈ-M on fapi, COIN-M on dapi)."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -182,3 +183,36 @@ def test_the_mongodb_backend_serves_the_same(mongo_env, token, futures_direct, e
                     assert (asked > 0) == (round_ == 0), (path, round_)
     finally:
         rt.stores.close()
+
+
+def test_concurrent_identical_misses_make_one_request_to_the_host(
+    futures, second_api, api_key, exchange
+):
+    page = 499 * MINUTE  # USDⓈ-M pages of the grid: 499 candles
+    start = (MARCH_2024 // page + 1) * page
+    asks = [("klines", f"symbol=BTCUSDT&interval=1m&startTime={start}&limit=499"),
+            ("fundingRate", f"symbol=BTCUSDT&startTime={start}&limit=50")]  # fmt: skip
+    exchange.reset_stats()
+    answers: dict[str, list[bytes]] = {path: [] for path, _ in asks}
+    barrier = threading.Barrier(8)
+
+    def ask(n: int) -> None:
+        path, query = asks[n % 2]
+        barrier.wait()
+        if n % 4 < 2:  # half of them through another API process (same Redis and store)
+            got = second_api.http.get(f"/binance/fapi/v1/{path}?{query}",
+                                      headers={"X-MBX-APIKEY": api_key})  # fmt: skip
+        else:
+            got = futures("fapi", path, dict(p.split("=") for p in query.split("&")))
+        answers[path].append(got.body)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [len(set(bodies)) for bodies in answers.values()] == [1, 1]
+    assert len(json.loads(answers["klines"][0])) == 499
+    assert len(json.loads(answers["fundingRate"][0])) == 50
+    family = exchange.stats()["families"]["fapi"]
+    assert (family["klines_requests"], family["funding_requests"]) == (1, 1)

@@ -151,18 +151,25 @@ def test_python_binance_futures_klines_field_for_field(stack, key, exchange):
 
 
 def test_a_fapi_ban_reaches_no_client_as_a_418(stack, key, exchange):
-    stored = usdm(stack, key).fetch_ohlcv("BTC/USDT:USDT", "1h", since=SINCE, limit=100)
-    spot = ccxt.binance({"headers": {"X-API-Key": key},
-                         "options": {"fetchMarkets": {"types": ["spot"]}}})  # fmt: skip
-    spot.urls["api"]["public"] = f"{stack}/binance/api/v3"
+    # One ccxt client on all three APIs, as freqtrade's futures mode configures it (README).
+    client = ccxt.binance({"headers": {"X-API-Key": key}})
+    for api, path in (("public", "api/v3"), ("fapiPublic", "fapi/v1"), ("dapiPublic", "dapi/v1")):
+        client.urls["api"][api] = f"{stack}/binance/{path}"
+    client.load_markets()  # every market type: spot, linear and inverse exchangeInfo
+    stored = client.fetch_ohlcv("BTC/USDT:USDT", "1h", since=SINCE, limit=100)
     exchange.inject(418, count=1, retry_after=60, path="/fapi/v1/klines")
-    client = usdm(stack, key)
     # Binance's 429 -1003, which ccxt raises as DDoSProtection (back off, retry later).
     with pytest.raises(ccxt.DDoSProtection, match="-1003"):
         client.fetch_ohlcv("ETH/USDT:USDT", "1h", since=SINCE, limit=100)
     with pytest.raises(ccxt.DDoSProtection, match="-1003"):  # the ban holds for every fapi miss
         client.fetch_ohlcv("BTC/USDT:USDT", "1h", since=SINCE - 30 * DAY, limit=100)
     assert client.fetch_ohlcv("BTC/USDT:USDT", "1h", since=SINCE, limit=100) == stored
-    candles = spot.fetch_ohlcv("BTC/USDT", "1h", since=SINCE, limit=100)  # spot: its own host
+    again = ccxt.binance({"headers": {"X-API-Key": key}})  # a bot starting during the ban
+    for api, path in (("public", "api/v3"), ("fapiPublic", "fapi/v1"), ("dapiPublic", "dapi/v1")):
+        again.urls["api"][api] = f"{stack}/binance/{path}"
+    assert again.fetch_ohlcv("BTC/USDT:USDT", "1h", since=SINCE, limit=100) == stored
+    candles = again.fetch_ohlcv("BTC/USDT", "1h", since=SINCE, limit=100)  # spot: its own host
     assert len(candles) == 100 and candles[0][0] == SINCE - 17 * MINUTE + 60 * MINUTE
+    coin = again.fetch_ohlcv("BTC/USD:BTC", "1h", since=SINCE, limit=100)  # COIN-M: its own
+    assert len(coin) == 100
     assert exchange.stats()["families"]["fapi"]["responses_418"] == 1

@@ -101,3 +101,35 @@ def test_a_ban_on_fapi_stops_fapi_misses_only(futures, futures_direct, binance, 
     assert answer(futures("dapi", "klines", coinm)) == (
         200, futures_direct("dapi", "klines", coinm).json())  # fmt: skip
     assert exchange.stats()["families"]["spot"]["klines_requests"] >= 2
+
+
+def test_a_fresh_api_process_during_a_ban_serves_the_store_and_refuses_misses_with_429(
+    futures, futures_direct, exchange, make_runtime, api_key, redis_client
+):
+    from chalice.test import Client
+
+    from chalicelib.factory import create_app
+
+    stored = {"symbol": "BTCUSD_PERP", "interval": "1d", "endTime": MARCH_2024, "limit": 50}
+    expected = futures_direct("dapi", "klines", stored).json()
+    assert json.loads(futures("dapi", "klines", stored).body) == expected
+    exchange.inject(418, count=1, retry_after=120, path="/dapi/v1/klines")
+    missing = {**stored, "endTime": MARCH_2024 - 300 * DAY}
+    assert futures("dapi", "klines", missing).status_code == 429  # the ban is now in Redis
+    # The host's symbol list expired meanwhile: a new process cannot read its budget.
+    (catalog,) = redis_client.scan_iter("cl3:exchange_info:dapi:*")
+    redis_client.delete(catalog)
+    exchange.reset_stats()
+    rt = make_runtime()
+    with Client(create_app(lambda: rt)) as fresh:
+
+        def get(params: dict) -> tuple[int, dict | list, dict]:
+            query = "&".join(f"{k}={v}" for k, v in params.items())
+            got = fresh.http.get(f"/binance/dapi/v1/klines?{query}",
+                                 headers={"X-MBX-APIKEY": api_key})  # fmt: skip
+            return got.status_code, json.loads(got.body), got.headers
+
+        assert get(stored)[:2] == (200, expected)
+        status, body, headers = get(missing)
+    assert status == 429 and body["code"] == -1003 and int(headers["Retry-After"]) >= 100
+    assert exchange.stats()["families"]["dapi"]["requests"] == 0

@@ -1,5 +1,9 @@
 """Mirror benchmark: 10 ccxt clients share one uncached year of BTCUSDT 1m through CL3.
 
+`--market usdm` does the same with ccxt's `binanceusdm` on the USDⓈ-M mirror
+(`/binance/fapi/v1`, pages of 499; ccxt's own throttle paces a futures page of 1000 at 250 ms,
+so shorter ranges suit it: `--days 30`).
+
 Against the sandbox exchange in a process of its own (50 ms latency per request, prewarmed)
 and `cl3 api` on the embedded SQLite store, all on this machine:
   1. one ccxt async client `fetch_ohlcv(paginate)` straight from the sandbox: the baseline;
@@ -9,7 +13,7 @@ and `cl3 api` on the embedded SQLite store, all on this machine:
   3. the same 10 again: now everything is stored (0 klines requests expected).
 Every client's candles are checked equal to the baseline's. Needs ccxt (`.[dev]`).
 
-    python bench/mirror.py [--days 365] [--clients 10] [--latency-ms 50]
+    python bench/mirror.py [--days 365] [--clients 10] [--latency-ms 50] [--market usdm]
 """
 
 from __future__ import annotations
@@ -32,17 +36,20 @@ from cl3_sandbox.supabase import mint_token
 ROOT = Path(__file__).resolve().parents[1]
 START_MS = 1_672_531_200_000  # 2023-01-01T00:00:00Z
 DAY_MS = 86_400_000
-PAGE_MS = 1000 * 60_000  # the mirror's page grid for 1m
+PAGES = {"spot": 1000, "usdm": 499}  # the mirror's page grid (candles a page)
+# Per market: ccxt class, its URL key, the unified symbol, the REST prefix, the API family.
+CLIENTS = {"spot": ("binance", "public", "BTC/USDT", "api/v3", "spot"),
+           "usdm": ("binanceusdm", "fapiPublic", "BTC/USDT:USDT", "fapi/v1", "fapi")}  # fmt: skip
 SECRET = "bench-mirror-secret-with-32-bytes-or-more"
 
 
-def serve_sandbox(conn: Any, latency_ms: float, end_ms: int) -> None:
+def serve_sandbox(conn: Any, latency_ms: float, end_ms: int, market: str) -> None:
     """The sandbox in its own process; answers "stats" / "reset" / "stop" on `conn`."""
     from cl3_sandbox.exchange.malloc import tune_malloc
 
     tune_malloc()
     with SandboxExchange(SandboxConfig(latency_ms=latency_ms), port=0) as exchange:
-        exchange.prewarm("BTCUSDT", "1m", START_MS, end_ms)
+        exchange.prewarm("BTCUSDT", "1m", START_MS, end_ms, market=market)
         conn.send(exchange.url)
         while (command := conn.recv()) != "stop":
             if command == "reset":
@@ -51,39 +58,48 @@ def serve_sandbox(conn: Any, latency_ms: float, end_ms: int) -> None:
             conn.send(exchange.stats())
 
 
-def ccxt_fetch(api_url: str, key: str | None, end_ms: int) -> list[list[Any]]:
+def ccxt_fetch(api_url: str, key: str | None, end_ms: int, market: str) -> list[list[Any]]:
     import ccxt.async_support as ccxt_async
 
+    name, url_key, symbol, _, _ = CLIENTS[market]
+
     async def run() -> list[list[Any]]:
-        config: dict[str, Any] = {"options": {"fetchMarkets": {"types": ["spot"]}}}
+        config: dict[str, Any] = {}
+        if market == "spot":
+            config["options"] = {"fetchMarkets": {"types": ["spot"]}}
         if key:
             config["headers"] = {"X-API-Key": key}
-        client = ccxt_async.binance(config)
-        client.urls["api"]["public"] = api_url
+        client = getattr(ccxt_async, name)(config)
+        client.urls["api"][url_key] = api_url
         try:
             await client.load_markets()
             params = {"paginate": True, "paginationCalls": 2000, "until": end_ms - 1}
-            return await client.fetch_ohlcv("BTC/USDT", "1m", since=START_MS, params=params)
+            return await client.fetch_ohlcv(symbol, "1m", since=START_MS, params=params)
         finally:
             await client.close()
 
     return asyncio.run(run())
 
 
-def client_process(api_url: str, key: str, end_ms: int, start_at: float, out: Any) -> None:
+def client_process(
+    api_url: str, key: str, end_ms: int, market: str, start_at: float, out: Any
+) -> None:
     time.sleep(max(0.0, start_at - time.time()))  # every client starts at the same instant
     began = time.time()
-    rows = ccxt_fetch(api_url, key, end_ms)
+    rows = ccxt_fetch(api_url, key, end_ms, market)
     out.send((began, time.time(), rows))
 
 
-def run_clients(api_url: str, key: str, end_ms: int, clients: int) -> tuple[float, list[list]]:
+def run_clients(
+    api_url: str, key: str, end_ms: int, clients: int, market: str
+) -> tuple[float, list[list]]:
     fork = multiprocessing.get_context("fork")
     start_at = time.time() + 1.0
     pipes, procs = [], []
     for _ in range(clients):
         mine, theirs = fork.Pipe(duplex=False)
-        proc = fork.Process(target=client_process, args=(api_url, key, end_ms, start_at, theirs))
+        proc = fork.Process(target=client_process,
+                            args=(api_url, key, end_ms, market, start_at, theirs))  # fmt: skip
         proc.start()
         pipes.append(mine)
         procs.append(proc)
@@ -94,8 +110,9 @@ def run_clients(api_url: str, key: str, end_ms: int, clients: int) -> tuple[floa
     return elapsed, [r[2] for r in results]
 
 
-def grid_pages(start_ms: int, end_ms: int) -> int:
-    return (end_ms - 1) // PAGE_MS - start_ms // PAGE_MS + 1
+def grid_pages(start_ms: int, end_ms: int, market: str) -> int:
+    page_ms = PAGES[market] * 60_000
+    return (end_ms - 1) // page_ms - start_ms // page_ms + 1
 
 
 def main() -> None:
@@ -103,6 +120,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--market", choices=sorted(CLIENTS), default="spot")
     args = parser.parse_args()
     end_ms = START_MS + args.days * DAY_MS
     home = ROOT / ".cl3" / "bench-mirror"
@@ -113,14 +131,15 @@ def main() -> None:
 
     fork = multiprocessing.get_context("fork")
     control, sandbox_end = fork.Pipe()
-    sandbox = fork.Process(target=serve_sandbox, args=(sandbox_end, args.latency_ms, end_ms),
+    sandbox = fork.Process(target=serve_sandbox,
+                           args=(sandbox_end, args.latency_ms, end_ms, args.market),
                            daemon=True)  # fmt: skip
     sandbox.start()
     url = control.recv()
     services = LocalServices(home, redis_port=free_port())
     services.up(log=lambda m: None, which=("redis",))
     env = {**os.environ, "REDIS_URL": services.redis_url, "BINANCE_BASE_URL": url,
-           "STORE_BACKEND": "sqlite", "SQLITE_PATH": str(store),
+           "BINANCE_USDM_BASE_URL": url, "STORE_BACKEND": "sqlite", "SQLITE_PATH": str(store),
            "SUPABASE_JWT_SECRET": SECRET}  # fmt: skip
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -140,24 +159,26 @@ def main() -> None:
 
 
 def measure(args: Any, url: str, base: str, key: str, end_ms: int, control: Any) -> None:
-    print(f"{args.days} days of BTCUSDT 1m; sandbox latency {args.latency_ms:.0f} ms; "
-          f"{args.clients} ccxt async clients, each its own process", flush=True)  # fmt: skip
+    _, _, _, prefix, family = CLIENTS[args.market]
+    print(f"{args.days} days of {args.market} BTCUSDT 1m; sandbox latency {args.latency_ms:.0f} "
+          f"ms; {args.clients} ccxt async clients, each its own process", flush=True)  # fmt: skip
     began = time.perf_counter()
-    baseline = ccxt_fetch(f"{url}/api/v3", None, end_ms)
+    baseline = ccxt_fetch(f"{url}/{prefix}", None, end_ms, args.market)
     direct_s = time.perf_counter() - began
     line("1 ccxt client, straight from the exchange", len(baseline), direct_s)
 
     for run in ("uncached", "stored"):
         control.send("reset")
         control.recv()
-        elapsed, results = run_clients(f"{base}/binance/api/v3", key, end_ms, args.clients)
+        elapsed, results = run_clients(f"{base}/binance/{prefix}", key, end_ms, args.clients,
+                                       args.market)  # fmt: skip
         for rows in results:
             assert rows == baseline, "a client got other candles than straight from the exchange"
         total = sum(len(rows) for rows in results)
         line(f"{args.clients} ccxt clients through the mirror, {run}", total, elapsed)
         control.send("stats")
-        seen = control.recv()
-        pages = grid_pages(START_MS, end_ms)
+        seen = control.recv()["families"][family]
+        pages = grid_pages(START_MS, end_ms, args.market)
         print(
             f"      exchange saw {seen['klines_requests']} klines requests for {pages} pages "
             f"of the grid, {seen['responses_429']} x 429, {seen['responses_418']} x 418",

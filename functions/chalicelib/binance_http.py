@@ -56,6 +56,9 @@ def binance_error_for(exc: Exception, now_s: float) -> err.BinanceError:
         return err.key_rejected()
     if isinstance(exc, errors.Throttled):
         return err.too_many_requests(exc.message, exc.retry_after_s)
+    # A host's symbol list that could not be read because the host is banned: the ban's 429.
+    if isinstance(exc, errors.Unavailable) and isinstance(exc.__cause__, ExchangeBanned):
+        exc = exc.__cause__
     if isinstance(exc, ExchangeBanned):
         wait = max(1.0, exc.until_s - now_s)
         return err.too_many_requests(

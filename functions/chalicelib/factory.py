@@ -13,6 +13,7 @@ from chalicelib.isolated_app import IsolatedChalice
 from chalicelib.router import Router
 from chalicelib.routes import (
     api_keys,
+    binance_futures,
     binance_mirror,
     docs,
     exports,
@@ -38,6 +39,7 @@ ROUTE_GROUPS: tuple[RouteGroup, ...] = (
     funding.routes,
     api_keys.routes,
     binance_mirror.routes,
+    binance_futures.routes,
     docs.routes,
 )
 

@@ -21,7 +21,7 @@ from cl3_common.auth.verifier import KeySource, SecretKeySource
 from cl3_common.exchange.archive_probe import ArchiveProbe
 from cl3_common.exchange.hosts import ExchangeHosts
 from cl3_common.exchange.universe import SymbolUniverse
-from cl3_common.mirror.service import MirrorProvider, build_mirror, pooled_session
+from cl3_common.mirror.service import BinanceMirror, MirrorProvider, pooled_session
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings, SettingsError
@@ -90,7 +90,7 @@ class Runtime:
             api_keys=api_keys,
             credentials=RequestAuthenticator(authenticator, api_keys),
             mirror=MirrorProvider(
-                lambda: build_mirror(
+                lambda: BinanceMirror(
                     settings, r, stores, http or pooled_session(), clock=clock, sleep=sleep
                 )
             ),
@@ -109,7 +109,10 @@ def _authenticator(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> Authenticator:
-    """SPEC section 4: key source, claim checks, optional remote check, tier chain, cache."""
+    """Key source, claim checks, optional remote check, tier chain, cache.
+
+    docs/api.md, "Authentication and plans", says what each does.
+    """
     verifier = TokenVerifier(
         _key_source(settings, session, clock=clock, sleep=sleep),
         audience=settings.SUPABASE_JWT_AUDIENCE,

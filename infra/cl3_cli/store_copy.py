@@ -86,13 +86,17 @@ def copy_small_stores(source: Stores, target: Stores, report: CopyReport) -> Non
 
 
 def copy_funding(source: Stores, target: Stores, report: CopyReport) -> None:
-    """Funding events (three a day per symbol: each series is small) and tracked series."""
+    """Funding events (three a day per symbol: each series is small), their ledger (what the
+    Binance mirror may answer from the store) and tracked series."""
     for bounds in source.funding.list_series():
         key = FundingKey(bounds.market, bounds.symbol)
         cursor = bounds.first_time
         while rows := source.funding.read(key, cursor, bounds.last_time + 1, CHUNK):
             report.funding_events += target.funding.insert(key, rows)
             cursor = rows[-1][0] + 1
+        records = source.funding_ledger.records(key, 0, FAR_FUTURE_MS)
+        if records:
+            target.funding_ledger.record(key, *records)
     for key in source.funding.tracked():
         target.funding.track(key)
 

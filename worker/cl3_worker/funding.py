@@ -15,14 +15,13 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from cl3_common.errors import InvalidSymbol
 from cl3_common.exchange.archive_paths import funding_file
 from cl3_common.exchange.client import FUNDING_LIMIT, BinanceClient
 from cl3_common.intervals import align_down, next_open
-from cl3_common.store import FundingKey, FundingRow
-from cl3_common.store.funding_rows import hours_between
+from cl3_common.store import FundingKey
+from cl3_common.store.funding_rows import FundingEvent, rest_funding_event, with_intervals
 from cl3_common.store.protocols import FundingStore
 from cl3_worker.archive import ArchiveClient
 
@@ -30,8 +29,6 @@ log = logging.getLogger("cl3.worker.funding")
 
 LOOKBACK_MS = 24 * 3_600_000
 EIGHT_HOURS_MS = 8 * 3_600_000
-# (funding_time, rate, mark price or None, interval hours the source states or None)
-Event = tuple[int, float, float | None, int | None]
 
 
 @dataclass
@@ -104,12 +101,12 @@ class FundingFetcher:
 
     def _rest(
         self, symbol: str, start: int, end: int, report: FundingReport
-    ) -> Iterator[list[Event] | None]:
+    ) -> Iterator[list[FundingEvent] | None]:
         cursor = start
         while cursor < end:
             raw = self._client.funding_rates(symbol, cursor, end - 1, FUNDING_LIMIT)
             report.requests += 1
-            events = sorted(_rest_event(r) for r in raw)
+            events = sorted(rest_funding_event(r) for r in raw)
             if events:
                 yield events
             if len(raw) < FUNDING_LIMIT or not events:
@@ -119,35 +116,16 @@ class FundingFetcher:
 
     def _archived(
         self, key: FundingKey, months: list[int], report: FundingReport
-    ) -> Iterator[list[Event] | None]:
+    ) -> Iterator[list[FundingEvent] | None]:
         for month in months:
             content = self._archive.csv(funding_file(key.symbol, month, market=key.market))
             report.archive_files += content is not None
             yield None if content is None else parse_funding_csv(content)
 
 
-def with_intervals(
-    events: list[Event], previous_ms: int | None
-) -> tuple[list[FundingRow], int | None]:
-    """Stored rows: each event's interval is measured from the event before it; the first
-    event ever has none unless its source states one (the archive does)."""
-    rows: list[FundingRow] = []
-    for t, rate, mark, stated in events:
-        hours = hours_between(previous_ms, t) if previous_ms is not None else stated
-        rows.append((t, rate, mark, hours))
-        previous_ms = t
-    return rows, previous_ms
-
-
-def _rest_event(raw: dict[str, Any]) -> Event:
-    mark = raw.get("markPrice")
-    return (int(raw["fundingTime"]), float(raw["fundingRate"]),
-            float(mark) if mark not in (None, "") else None, None)  # fmt: skip
-
-
-def parse_funding_csv(content: bytes) -> list[Event]:
+def parse_funding_csv(content: bytes) -> list[FundingEvent]:
     """`calc_time,funding_interval_hours,last_funding_rate` rows (header tolerated)."""
-    events: list[Event] = []
+    events: list[FundingEvent] = []
     for rec in csv.reader(io.StringIO(content.decode())):
         if len(rec) < 3 or not rec[0].strip().isdigit():
             continue

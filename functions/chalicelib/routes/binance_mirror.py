@@ -1,5 +1,6 @@
 """GET /binance/api/v3/{ping,time,exchangeInfo,klines,uiKlines}: Binance's spot market-data
-API answered by CL3 (cl3_common.mirror; docs/mirror.md), for ccxt, python-binance, freqtrade.
+API answered by CL3 (cl3_common.mirror; docs/mirror.md), for ccxt, python-binance, freqtrade
+(the futures paths: binance_futures.py).
 
 Same parameters, shapes and error bodies as Binance (`binance=True`: errors go through
 binance_http.py). Every request needs a credential, as everywhere: an API key in
@@ -19,7 +20,8 @@ from chalicelib.binance_http import binance_response
 from chalicelib.declarations import Call, ResponseDoc, RouteGroup
 from chalicelib.inputs import Inputs, NoInputs
 from cl3_common.errors import Unavailable
-from cl3_common.mirror.service import BinanceMirror
+from cl3_common.exchange.markets import SPOT
+from cl3_common.mirror.service import MarketMirror
 
 routes = RouteGroup("binance mirror")
 PREFIX = "/binance/api/v3"
@@ -58,10 +60,10 @@ KLINES = ResponseDoc(
 )
 
 
-def _mirror(call: Call[Any, Any, Any]) -> BinanceMirror:
+def market_mirror(call: Call[Any, Any, Any], market: str = SPOT) -> MarketMirror:
     if call.runtime.mirror is None:
         raise Unavailable("the Binance mirror is not configured", system="binance")
-    return call.runtime.mirror.get()
+    return call.runtime.mirror.get().market(market)
 
 
 @routes.get(f"{PREFIX}/ping", binance=True, query=BinanceQuery, summary="Binance's ping: {}",
@@ -84,7 +86,7 @@ def binance_time(call: Call[NoInputs, BinanceQuery, NoInputs]) -> Response:
     responses={200: ResponseDoc("Binance's exchangeInfo.", schema={"type": "object"})},
 )
 def binance_exchange_info(call: Call[NoInputs, ExchangeInfoQuery, NoInputs]) -> Response:
-    answer = _mirror(call).exchange_info(
+    answer = market_mirror(call).exchange_info(
         call.query.params(), requests_per_minute=call.plan.requests_per_minute
     )
     return binance_response(answer)
@@ -98,7 +100,7 @@ def binance_exchange_info(call: Call[NoInputs, ExchangeInfoQuery, NoInputs]) -> 
     responses={200: KLINES},
 )
 def binance_klines(call: Call[NoInputs, KlinesQuery, NoInputs]) -> Response:
-    return binance_response(_mirror(call).klines(call.query.params()))
+    return binance_response(market_mirror(call).klines(call.query.params()))
 
 
 @routes.get(
@@ -109,4 +111,4 @@ def binance_klines(call: Call[NoInputs, KlinesQuery, NoInputs]) -> Response:
     responses={200: KLINES},
 )
 def binance_ui_klines(call: Call[NoInputs, KlinesQuery, NoInputs]) -> Response:
-    return binance_response(_mirror(call).klines(call.query.params()))
+    return binance_response(market_mirror(call).klines(call.query.params()))

@@ -37,6 +37,29 @@ def binance(api, api_key) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def futures(api, api_key) -> Callable[..., Any]:
+    """GET a futures mirror path: futures("fapi", "klines", {...})."""
+
+    def get(family: str, path: str, params: dict[str, Any] | None = None) -> Any:
+        query = "&".join(f"{k}={v}" for k, v in (params or {}).items())
+        return api.http.get(f"/binance/{family}/v1/{path}" + (f"?{query}" if query else ""),
+                            headers={"X-MBX-APIKEY": api_key})  # fmt: skip
+
+    return get
+
+
+@pytest.fixture
+def futures_direct(exchange) -> Callable[..., Any]:
+    """The same futures request straight to the sandbox exchange."""
+    session = requests.Session()
+
+    def get(family: str, path: str, params: dict[str, Any] | None = None) -> requests.Response:
+        return session.get(f"{exchange.url}/{family}/v1/{path}", params=params or {})
+
+    return get
+
+
+@pytest.fixture
 def direct(exchange) -> Callable[..., Any]:
     """The same request straight to the sandbox exchange."""
     session = requests.Session()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cl3_common.store import FundingBounds, FundingKey, FundingRow, Stores
+from cl3_common.derived.gaps import FetchRecord
+from cl3_common.store import FundingBounds, FundingKey, FundingRow, SeriesKey, Stores
 
 HOUR = 3_600_000
 START = 1_719_705_600_000  # 2024-06-30 00:00 UTC
@@ -77,3 +78,22 @@ def test_tracked_funding_series(any_stores: Stores):
     assert funding.list_series() == [] and funding.bounds(ETH) is None
     funding.insert(ETH, events(START, [8]))
     assert funding.tracked() == [BTC_COINM, ETH] and funding.bounds(ETH) is not None
+
+
+def test_the_funding_ledger_merges_records_per_series(any_stores: Stores):
+    ledger = any_stores.funding_ledger
+    day = 24 * HOUR
+    assert ledger.records(ETH, START, START + day) == []
+    ledger.record(ETH, FetchRecord(START, START + 10 * HOUR, "complete", at_ms=1))
+    ledger.record(ETH, FetchRecord(START + 10 * HOUR, START + day, "complete", at_ms=2))
+    # Adjacent complete fetches coalesce; another series (or market) is separate.
+    assert ledger.records(ETH, START, START + day) == [
+        FetchRecord(START, START + day, "complete", at_ms=2)]  # fmt: skip
+    assert ledger.records(FundingKey("coinm", "ETHUSDT"), START, START + day) == []
+    ledger.record(BTC_COINM, FetchRecord(START + HOUR, START + 2 * HOUR, "complete", at_ms=3))
+    assert ledger.records(BTC_COINM, START, START + HOUR) == []  # [start, end) of times
+    assert ledger.records(BTC_COINM, START, START + HOUR + 1) == [
+        FetchRecord(START + HOUR, START + 2 * HOUR, "complete", at_ms=3)]  # fmt: skip
+    # A ledger entry alone lists no funding series: nothing is stored.
+    assert any_stores.funding.list_series() == []
+    assert any_stores.ledger.records(SeriesKey("ETHUSDT", "1h"), START, START + day) == []

@@ -8,6 +8,7 @@ import pytest
 
 from cl3_cli import store_copy
 from cl3_cli.main import main
+from cl3_common.derived.gaps import FetchRecord
 from cl3_common.store import FundingKey, SeriesKey, kline_to_row, open_store_url
 from cl3_sandbox.exchange import expected_klines
 
@@ -17,6 +18,7 @@ BTC, ETH_MARK = SeriesKey("BTCUSDT", "1m"), SeriesKey("ETHUSDT", "1m", "usdm", "
 ETH_FUNDING = FundingKey("usdm", "ETHUSDT")
 FUNDING = [(START + i * 4 * 3_600_000 + 3, 0.0001 * i, 3000.0 + i, 4 if i else None)
            for i in range(50)]  # fmt: skip
+FUNDING_ASKED = FetchRecord(START - 86_400_000, FUNDING[-1][0] + 1, "complete", at_ms=START)
 
 
 def _fill(url: str) -> dict[SeriesKey, list]:
@@ -35,6 +37,7 @@ def _fill(url: str) -> dict[SeriesKey, list]:
         stores.analyses.save(SeriesKey("BTCUSDT", "1h"), {"candles": 5}, b"\x89PNG-bytes")
         stores.funding.insert(ETH_FUNDING, FUNDING)
         stores.funding.track(ETH_FUNDING)
+        stores.funding_ledger.record(ETH_FUNDING, FUNDING_ASKED)
     finally:
         stores.close()
     return stored
@@ -51,6 +54,7 @@ def _check(url: str, stored: dict[SeriesKey, list]) -> None:
         assert stores.analyses.heatmap(SeriesKey("BTCUSDT", "1h")) == b"\x89PNG-bytes"
         assert stores.funding.read(ETH_FUNDING, 0, 2**62) == FUNDING
         assert stores.funding.tracked() == [ETH_FUNDING]
+        assert stores.funding_ledger.records(ETH_FUNDING, 0, 2**62) == [FUNDING_ASKED]
     finally:
         stores.close()
 

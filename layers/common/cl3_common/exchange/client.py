@@ -177,12 +177,16 @@ class BinanceClient:
         return rows
 
     def funding_rates(
-        self, symbol: str, start_ms: int, end_ms: int | None = None, limit: int = FUNDING_LIMIT
+        self,
+        symbol: str | None,
+        start_ms: int | None,
+        end_ms: int | None = None,
+        limit: int = FUNDING_LIMIT,
     ) -> list[dict[str, Any]]:
-        """Funding events with fundingTime in [start_ms, end_ms] (inclusive), ascending."""
-        params: dict[str, Any] = {"symbol": symbol, "startTime": start_ms, "limit": limit}
-        if end_ms is not None:
-            params["endTime"] = end_ms
+        """Funding events with fundingTime in [start_ms, end_ms] (inclusive), ascending; the
+        exchange's own selection where a bound (or, on USDⓈ-M, the symbol) is left out."""
+        given = {"symbol": symbol, "startTime": start_ms, "endTime": end_ms, "limit": limit}
+        params: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
         path = f"{self.market.prefix}/fundingRate"
         rows = self._get(path, params, self.market.funding_weight, extra=self.funding_gate)
         if not isinstance(rows, list):

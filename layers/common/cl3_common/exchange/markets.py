@@ -57,6 +57,9 @@ class Market:
     funding_weight: int = 0
     funding_budget: WeightBudget | None = None
     funding_archive: bool = False  # monthly fundingRate files exist on the archive
+    # Decimals of trade klines' quote volumes (COIN-M: the base-asset volume). Prices and
+    # volumes follow each symbol's pricePrecision / quantityPrecision on futures.
+    kline_quote_places: int = 8
 
     @property
     def futures(self) -> bool:
@@ -93,6 +96,7 @@ USDM_MARKET = Market(
     exchange_info_weight=1, funding_weight=0,
     # Documented separately from the weight budget: 500 requests per 5 minutes per IP.
     funding_budget=WeightBudget(limit=500, window_s=300), funding_archive=True,
+    kline_quote_places=5,
 )  # fmt: skip
 COINM_MARKET = Market(
     name=COINM, family="dapi", prefix="/dapi/v1", archive_root="futures/cm",

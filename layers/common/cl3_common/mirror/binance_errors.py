@@ -61,6 +61,11 @@ def start_after_end() -> BinanceError:
     return BinanceError(-1023, "Start time is greater than end time.")
 
 
+def more_than_hours(hours: int) -> BinanceError:
+    # COIN-M klines, mark and index klines: at most 200 days between startTime and endTime.
+    return BinanceError(-1127, f"More than {hours} hours between startTime and endTime.")
+
+
 def bad_combination() -> BinanceError:
     return BinanceError(-1128, "Combination of optional parameters invalid.")
 

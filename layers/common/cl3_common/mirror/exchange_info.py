@@ -1,13 +1,14 @@
-"""The exchange's `exchangeInfo`, fetched once for every API process and filtered locally.
+"""A market's `exchangeInfo`, fetched once for every API process and filtered locally.
 
-exchangeInfo weighs 20 and bots ask for it at every start; the mirror keeps the exchange's
-answer in Redis for `ttl_s` (filled by one caller at a time) and a parsed copy in memory
-for `memory_ttl_s`, which is also what klines requests check symbols against. `symbol`,
-`symbols` and `symbolStatus` are applied here with Binance's errors. When a refresh fails
-(a ban, an outage), the last answer is used for up to `stale_ttl_s`: stored candles stay
-servable while the exchange cannot be asked. `rateLimits` describe
-the mirror's own limit for the caller's plan (each request weighs 1), since that, not the
-exchange's budget, is what a client of the mirror meets.
+exchangeInfo weighs 20 on spot and bots ask for it at every start; the mirror keeps each
+market's answer in Redis for `ttl_s` (filled by one caller at a time) and a parsed copy in
+memory for `memory_ttl_s`, which is also what klines and fundingRate requests check symbols
+(and index klines pairs) against, and where futures number formats come from. Spot's
+`symbol`, `symbols` and `symbolStatus` are applied here with Binance's errors; the futures
+endpoints take no parameters. When a refresh fails (a ban, an outage), the last answer is
+used for up to `stale_ttl_s`: stored candles stay servable while the exchange cannot be
+asked. `rateLimits` describe the mirror's own limit for the caller's plan (each request
+weighs 1), since that, not the exchange's budget, is what a client of the mirror meets.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class _Snapshot:
     body: dict[str, Any]
     by_symbol: dict[str, dict[str, Any]]
     taken_at: float
+    pairs: frozenset[str] = frozenset()  # futures: what indexPriceKlines takes
 
 
 class ExchangeInfoMirror:
@@ -52,6 +54,8 @@ class ExchangeInfoMirror:
         flights: SingleFlight,
         *,
         host_id: str,
+        family: str = "spot",
+        filters: bool = True,
         clock: Callable[[], float] = time.time,
         ttl_s: int = 300,
         memory_ttl_s: float = 60.0,
@@ -64,16 +68,25 @@ class ExchangeInfoMirror:
         self._ttl_s = ttl_s
         self._memory_ttl_s = memory_ttl_s
         self._stale_ttl_s = stale_ttl_s
-        self._key = f"{KEY_PREFIX}:mirror:exchange_info:{host_id}"
+        self._filters = filters  # spot's symbol / symbols / symbolStatus
+        self._name = f"mirror:exchange_info:{family}:{host_id}"
+        self._key = f"{KEY_PREFIX}:{self._name}"
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
 
     def symbols(self) -> Mapping[str, dict[str, Any]]:
         return self._current().by_symbol
 
+    def pairs(self) -> frozenset[str]:
+        return self._current().pairs
+
     def answer(self, params: Params, *, requests_per_minute: int) -> dict[str, Any]:
         snapshot = self._current()
-        names = select_symbols(params, snapshot.by_symbol)
+        names = (
+            select_symbols(params, snapshot.by_symbol)
+            if self._filters
+            else list(snapshot.by_symbol)
+        )
         return {
             **snapshot.body,
             "serverTime": int(self._clock() * 1000),
@@ -97,7 +110,8 @@ class ExchangeInfoMirror:
             if snapshot is None or self._clock() - snapshot.taken_at >= self._memory_ttl_s:
                 body = self._shared(fallback=snapshot.body if snapshot else None)
                 by_symbol = {str(s["symbol"]): s for s in body.get("symbols", [])}
-                snapshot = self._snapshot = _Snapshot(body, by_symbol, self._clock())
+                pairs = frozenset(str(s["pair"]) for s in by_symbol.values() if s.get("pair"))
+                snapshot = self._snapshot = _Snapshot(body, by_symbol, self._clock(), pairs)
         return snapshot
 
     def _shared(self, fallback: dict[str, Any] | None) -> dict[str, Any]:
@@ -106,7 +120,7 @@ class ExchangeInfoMirror:
         if kept is not None and self._clock() - float(kept["fetched_at"]) < self._ttl_s:
             return dict(kept["body"])
         try:
-            self._flights.run("mirror:exchange_info", self._refresh)
+            self._flights.run(self._name, self._refresh)
         except (ExchangeError, UpstreamBusy, Unavailable):
             stale = kept["body"] if kept is not None else fallback
             if stale is None:

@@ -2,46 +2,61 @@
 
 Binance's selection, exactly: with `startTime`, the first `limit` candles opening at or after
 it (and at or before `endTime`); without it, the last `limit` candles opening at or before
-`endTime` (default now), the still-open candle included.
+`endTime` (default now), the still-open candle included. COIN-M klines, mark and index
+klines answer the last `limit` candles of a window of at most 200 days instead (only
+`startTime`: the window ends 200 days later or now; only `endTime`: it starts 200 days
+before).
 
 What the store can answer: the fetch ledger's `complete` records say where the exchange was
 asked and everything it had is stored (an empty stretch inside one is the exchange's own
 outage, or before the listing). Only settled candles count: closed for `SETTLE_MS` (the
 exchange may still update a candle a moment after its close).
 
-A miss fetches one page of `page_limit` candles from the page grid (pages of `page_limit`
-candles from the epoch), so clients paging from any `startTime` meet on the same pages and
-each page is asked of the exchange once (flight.py coalesces concurrent misses across
-processes). The answer stores the settled candles, records the page complete up to where
-the exchange's answer proves it, and passes the unsettled ones (the open candle) through.
+A miss fetches one page of the page grid (grid.py), so clients paging from any `startTime`
+meet on the same pages and each page is asked of the exchange once (flight.py coalesces
+concurrent misses across processes). The answer stores the settled candles, records the page
+complete up to where the exchange's answer proves it, and passes the unsettled ones (the open
+candle) through.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from cl3_common.derived.gaps import FetchRecord
 from cl3_common.errors import Unavailable
-from cl3_common.intervals import add_candles, align_down, align_up, next_open, nominal_ms
+from cl3_common.intervals import add_candles, align_down, align_up, next_open
 from cl3_common.mirror.flight import SingleFlight
+from cl3_common.mirror.grid import PageGrid
 from cl3_common.mirror.page_cache import PageCache
 from cl3_common.mirror.params import KlinesQuery
-from cl3_common.mirror.render import kline_json
+from cl3_common.mirror.render import SPOT_FORMAT, KlineFormat, kline_json
 from cl3_common.mirror.upstream import Upstream
+from cl3_common.mirror.verified import verified_until
 from cl3_common.store import SeriesKey, kline_to_row
 from cl3_common.store.protocols import CandleStore, LedgerStore
 
 SETTLE_MS = 2_000
 _MAX_STEPS = 16  # store reads and page fetches for one request (two or three in practice)
-_MAX_HOPS = 8  # ledger records followed from one to the next
 _MAX_REACH_BACK = 4  # steps further back for the latest candles across outages
-_WEEK_OFFSET_MS = 4 * 86_400_000  # Binance weeks open on Monday; 1970-01-01 was a Thursday
 
 Kline = list[Any]  # a kline as the exchange sends it (12 fields)
 KlineText = str  # one kline as compact JSON text, ready to join into an answer
+
+
+@dataclass(frozen=True)
+class _Series:
+    key: SeriesKey
+    grid: PageGrid
+    fmt: KlineFormat
+
+    @property
+    def interval(self) -> str:
+        return self.key.interval
 
 
 class KlineSource:
@@ -53,50 +68,48 @@ class KlineSource:
         flights: SingleFlight,
         *,
         clock_ms: Callable[[], int],
-        market: str = "spot",
         settle_ms: int = SETTLE_MS,
         cache: PageCache | None = None,
     ) -> None:
         self._candles = candles
         self._ledger = ledger
         self._upstream = upstream
+        self._market = upstream.market
         self._flights = flights
         self._clock_ms = clock_ms
-        self._market = market
         self._settle_ms = settle_ms
         self._cache = cache or PageCache(max_bytes=0)
 
-    def klines_json(self, q: KlinesQuery) -> str:
+    def klines_json(self, q: KlinesQuery, fmt: KlineFormat = SPOT_FORMAT) -> str:
         """The answer to a klines query: Binance's JSON array."""
-        return "[" + ",".join(self.klines(q)) + "]"
+        return "[" + ",".join(self.klines(q, fmt)) + "]"
 
-    def klines(self, q: KlinesQuery) -> list[KlineText]:
+    def klines(self, q: KlinesQuery, fmt: KlineFormat = SPOT_FORMAT) -> list[KlineText]:
         if q.tz_offset_ms != 0:
             # Other time zones move the buckets of what is stored: passed through, uncached.
-            return _texts(
-                self._upstream.klines(
-                    q.symbol,
-                    q.interval,
-                    start_ms=q.start_ms,
-                    end_ms=q.end_ms,
-                    limit=q.limit,
-                    time_zone=q.time_zone,
-                )
-            )
-        key = SeriesKey(q.symbol, q.interval, self._market)
+            return _texts(self._upstream.klines(q.symbol, q.interval, start_ms=q.start_ms,
+                                                end_ms=q.end_ms, limit=q.limit,
+                                                time_zone=q.time_zone))  # fmt: skip
+        key = SeriesKey(q.symbol, q.interval, self._market.name, q.kind)
+        series = _Series(key, PageGrid.of(self._market, q.kind), fmt)
         now = self._clock_ms()
+        if series.grid.max_span_ms is not None:
+            start, end, span = q.start_ms, q.end_ms, series.grid.max_span_ms
+            if start is not None and end is None:
+                end = min(start + span, now)
+            elif end is not None and start is None:
+                start = end - span
+            return self._latest(series, end, q.limit, now, floor=start)
         if q.start_ms is None:
-            return self._latest(key, q, now)
+            return self._latest(series, q.end_ms, q.limit, now)
         last = now if q.end_ms is None else min(q.end_ms, now)
-        return self._forward(key, q.start_ms, last, q.limit, now)
+        return self._forward(series, q.start_ms, last, q.limit, now)
 
     # -- forward from a start time --------------------------------------------------------
-    def _forward(
-        self, key: SeriesKey, start: int, last: int, limit: int, now: int
-    ) -> list[KlineText]:
+    def _forward(self, s: _Series, start: int, last: int, limit: int, now: int) -> list[KlineText]:
         out: list[KlineText] = []
-        cursor = align_up(start, key.interval)
-        settled_end = self._settled_end(key.interval, now)
+        cursor = align_up(start, s.interval)
+        settled_end = self._settled_end(s.interval, now)
         live: list[Kline] | None = None  # the unsettled candles, once this request asked
         for _ in range(_MAX_STEPS):
             if len(out) >= limit or cursor > last:
@@ -104,78 +117,97 @@ class KlineSource:
             if cursor >= settled_end:
                 # The open candle (and one that closed a moment ago): the exchange's answer.
                 if live is None:
-                    live = self._fetch_page(key, cursor, now, live=True)
+                    live = self._fetch_page(s, cursor, now, live=True)
                 fresh = [r for r in live if cursor <= int(r[0]) <= last]
                 return out + _texts(fresh[: limit - len(out)])
-            verified = self.verified_until(key, cursor, now)
+            verified = self.verified_until(s.key, cursor, now)
             if verified is None:
-                is_live = self._is_live_page(key.interval, cursor, now)
-                unsettled = self._fetch_page(key, cursor, now, live=is_live)
-                live = unsettled if is_live else live
+                holds_present = s.grid.holds_present(s.interval, cursor, now)
+                unsettled = self._fetch_page(s, cursor, now, live=holds_present)
+                live = unsettled if holds_present else live
                 continue
             upto = min(verified, last + 1)
-            out.extend(self._stored(key, cursor, upto, limit - len(out)))
+            out.extend(self._stored(s, cursor, upto, limit - len(out)))
             cursor = upto
         raise Unavailable("the mirror could not assemble this page; try again", system="binance")
 
-    def _stored(self, key: SeriesKey, start: int, end: int, limit: int) -> list[KlineText]:
+    def _stored(self, s: _Series, start: int, end: int, limit: int) -> list[KlineText]:
         """Settled candles in [start, end) from the store, as text (shared while fresh)."""
         return self._cache.get_or_render(
-            (key, start, end, limit),
-            lambda: list(map(kline_json, self._candles.read(key, start, end, limit))),
+            (s.key, s.fmt, start, end, limit),
+            lambda: [kline_json(r, s.fmt) for r in self._candles.read(s.key, start, end, limit)],
         )
 
-    def _fetch_page(self, key: SeriesKey, cursor: int, now: int, *, live: bool) -> list[Kline]:
+    def _fetch_page(self, s: _Series, cursor: int, now: int, *, live: bool) -> list[Kline]:
         """One exchange request for the page holding `cursor` (on the live page: from `cursor`,
         only what is not stored yet); returns the unsettled candles it saw."""
-        start = cursor if live else self._page_start(key.interval, cursor)
-        limit = self._upstream.page_limit
+        page_start = s.grid.start(s.interval, cursor)
+        start = cursor if live else page_start
+        limit = s.grid.candles(s.interval)
+        # A window is asked with both bounds, and the answer covers all of it.
+        end = s.grid.end(s.interval, page_start) - 1 if s.grid.windowed else None
 
         def work() -> dict[str, Any]:
             fetched_at = self._clock_ms()
-            if not live and self.verified_until(key, cursor, fetched_at) is not None:
+            if not live and self.verified_until(s.key, cursor, fetched_at) is not None:
                 return {"unsettled": []}  # a flight that just landed fetched this page
-            rows = self._upstream.klines(key.symbol, key.interval, start_ms=start, limit=limit)
-            full = len(rows) >= limit
-            return {"unsettled": self._absorb(key, start, rows, fetched_at, full=full)}
+            rows = self._upstream.klines(s.key.symbol, s.interval, kind=s.key.kind,
+                                         start_ms=start, end_ms=end, limit=limit)  # fmt: skip
+            full = end is None and len(rows) >= limit
+            reach = None if end is None else end + 1
+            return {"unsettled": self._absorb(s.key, start, rows, fetched_at, full=full,
+                                              reach=reach)}  # fmt: skip
 
-        result = self._flights.run(f"mirror:{key.series_id}:{start}", work)
+        result = self._flights.run(f"mirror:{s.key.series_id}:{start}", work)
         return list(result["unsettled"])
 
     # -- the latest candles -----------------------------------------------------------------
-    def _latest(self, key: SeriesKey, q: KlinesQuery, now: int) -> list[KlineText]:
-        last = now if q.end_ms is None else min(q.end_ms, now)
-        first = add_candles(align_down(last, key.interval), key.interval, -(q.limit - 1))
-        rows = self._forward(key, first, last, q.limit, now)
+    def _latest(
+        self, s: _Series, end: int | None, limit: int, now: int, *, floor: int | None = None
+    ) -> list[KlineText]:
+        """The last `limit` candles opening at or before `end` (and at or after `floor`)."""
+        last = now if end is None else min(end, now)
+        low = None if floor is None else align_up(floor, s.interval)
+        if low is not None and low > last:
+            return []
+        first = add_candles(align_down(last, s.interval), s.interval, -(limit - 1))
+        first = first if low is None else max(first, low)
+        rows = self._forward(s, first, last, limit, now)
         for _ in range(_MAX_REACH_BACK):
-            if len(rows) >= q.limit or self._nothing_before(key, first, now):
+            if len(rows) >= limit or (low is not None and first <= low):
+                return rows
+            if self._nothing_before(s.key, first, now):
                 return rows
             # An outage inside the window: Binance reaches further back for the missing ones.
-            need = q.limit - len(rows)
-            earlier = add_candles(first, key.interval, -need)
-            rows = self._forward(key, earlier, first - 1, need, now) + rows
+            need = limit - len(rows)
+            earlier = add_candles(first, s.interval, -need)
+            earlier = earlier if low is None else max(earlier, low)
+            rows = self._forward(s, earlier, first - 1, need, now) + rows
             first = earlier
         # Still short (a listing inside the window, not known yet): ask the exchange.
-        return self._passthrough_latest(key, q, now)
+        return self._passthrough_latest(s, end, limit, low)
 
     def _nothing_before(self, key: SeriesKey, at: int, now: int) -> bool:
         verified = self.verified_until(key, 0, now)
         return verified is not None and verified >= at
 
-    def _passthrough_latest(self, key: SeriesKey, q: KlinesQuery, now: int) -> list[KlineText]:
+    def _passthrough_latest(
+        self, s: _Series, end: int | None, limit: int, low: int | None
+    ) -> list[KlineText]:
         def work() -> dict[str, Any]:
             fetched_at = self._clock_ms()
-            rows = self._upstream.klines(key.symbol, key.interval, end_ms=q.end_ms,
-                                         limit=q.limit)  # fmt: skip
-            # Fewer than asked: nothing exists before the first one.
-            start = 0 if len(rows) < q.limit or not rows else int(kline_to_row(rows[0])[0])
-            reach = None if q.end_ms is None else next_open(align_down(q.end_ms, key.interval),
-                                                            key.interval)  # fmt: skip
-            unsettled = self._absorb(key, start, rows, fetched_at, full=False, reach=reach)
-            settled = [kline_json(kline_to_row(r)) for r in rows[: len(rows) - len(unsettled)]]
+            rows = self._upstream.klines(s.key.symbol, s.interval, kind=s.key.kind,
+                                         start_ms=low, end_ms=end, limit=limit)  # fmt: skip
+            # Fewer than asked: nothing exists (in the window) before the first one.
+            short = len(rows) < limit or not rows
+            start = (low or 0) if short else int(kline_to_row(rows[0])[0])
+            reach = None if end is None else next_open(align_down(end, s.interval), s.interval)
+            unsettled = self._absorb(s.key, start, rows, fetched_at, full=False, reach=reach)
+            settled = [kline_json(kline_to_row(r), s.fmt)
+                       for r in rows[: len(rows) - len(unsettled)]]  # fmt: skip
             return {"rows": settled + _texts(unsettled)}
 
-        name = f"mirror:{key.series_id}:last:{q.end_ms}:{q.limit}"
+        name = f"mirror:{s.key.series_id}:last:{low}:{end}:{limit}"
         return list(self._flights.run(name, work)["rows"])
 
     # -- what an exchange answer proves ------------------------------------------------------
@@ -210,34 +242,12 @@ class KlineSource:
 
     def verified_until(self, key: SeriesKey, at: int, now: int) -> int | None:
         """Where the settled, fetched stretch containing `at` ends; None if `at` is not in one."""
-        settled_end = self._settled_end(key.interval, now)
-        if at >= settled_end:
-            return None
-        reached = at
-        for _ in range(_MAX_HOPS):
-            records = [r for r in self._ledger.records(key, reached, reached + 1)
-                       if r.outcome == "complete" and r.start_ms <= reached < r.end_ms]  # fmt: skip
-            if not records:
-                break
-            reached = max(r.end_ms for r in records)
-        reached = min(reached, settled_end)
-        return reached if reached > at else None
+        records = lambda s, e: self._ledger.records(key, s, e)  # noqa: E731
+        return verified_until(records, at, self._settled_end(key.interval, now))
 
     def _settled_end(self, interval: str, now: int) -> int:
         """The open time of the first candle that is not settled at `now`."""
         return align_down(now - self._settle_ms, interval)
-
-    def _page_span(self, interval: str) -> int:
-        return nominal_ms(interval) * self._upstream.page_limit
-
-    def _is_live_page(self, interval: str, cursor: int, now: int) -> bool:
-        return self._page_start(interval, cursor) + self._page_span(interval) > now
-
-    def _page_start(self, interval: str, cursor: int) -> int:
-        if interval == "1M":
-            return 0  # a thousand months is all of history
-        offset = _WEEK_OFFSET_MS if interval == "1w" else 0
-        return offset + (cursor - offset) // self._page_span(interval) * self._page_span(interval)
 
 
 def _texts(rows: list[Kline]) -> list[KlineText]:

@@ -1,20 +1,24 @@
 """Query parameters read the way Binance reads them, failing with Binance's codes.
 
-Order (as on Binance's spot API): mandatory parameters (-1102), formats (-1100), the
-interval (-1120), the symbol (-1121), values out of range (-1130), then startTime > endTime
-(-1023). Unknown parameters are ignored.
+Order (as on Binance's spot and futures APIs): mandatory parameters (-1102), formats (-1100),
+the interval (-1120), the symbol (-1121), values out of range (-1130), then startTime >
+endTime (-1023) and, on COIN-M, a window over 200 days (-1127). fundingRate checks its limit
+and the times before the symbol. Unknown parameters are ignored.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Mapping
+from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass
 
 from cl3_common.intervals import INTERVALS
 from cl3_common.mirror import binance_errors as err
 
 DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
+FUTURES_MAX_LIMIT = 1500
+FUNDING_DEFAULT_LIMIT, FUNDING_MAX_LIMIT = 100, 1000
+FUTURES_INTERVALS = tuple(i for i in INTERVALS if i != "1s")
 _NUMBER = re.compile(r"^[0-9]{1,20}$")
 _SYMBOL = re.compile(r"^[A-Z0-9\-_.]{1,20}$")
 _TIME_ZONE = re.compile(r"^(?P<sign>[+-]?)(?P<hours>\d{1,2})(?::(?P<minutes>\d{2}))?$")
@@ -24,14 +28,37 @@ Params = Mapping[str, str]
 
 
 @dataclass(frozen=True)
+class KlinesRules:
+    """What one klines endpoint accepts."""
+
+    max_limit: int = MAX_LIMIT
+    intervals: Collection[str] = INTERVALS
+    name_param: str = "symbol"  # indexPriceKlines: "pair"
+    time_zones: bool = True  # spot's timeZone; futures ignore it
+    max_span_ms: int | None = None  # COIN-M: endTime - startTime at most this (-1127)
+
+
+SPOT_KLINES = KlinesRules()
+
+
+@dataclass(frozen=True)
 class KlinesQuery:
-    symbol: str
+    symbol: str  # for index klines, the pair
     interval: str
     start_ms: int | None
     end_ms: int | None
     limit: int
     time_zone: str | None = None  # as sent; None or an offset of 0 means UTC
     tz_offset_ms: int = 0
+    kind: str = "trade"
+
+
+@dataclass(frozen=True)
+class FundingQuery:
+    symbol: str | None  # None: every perpetual (USDⓈ-M only)
+    start_ms: int | None
+    end_ms: int | None
+    limit: int
 
 
 def number(params: Params, name: str) -> int | None:
@@ -52,26 +79,49 @@ def symbol(params: Params, name: str = "symbol") -> str | None:
     return raw
 
 
-def klines_query(params: Params, symbols: Container[str]) -> KlinesQuery:
-    name = symbol(params)
+def klines_query(
+    params: Params, symbols: Container[str], rules: KlinesRules = SPOT_KLINES, kind: str = "trade"
+) -> KlinesQuery:
+    name = symbol(params, rules.name_param)
     if name is None:
-        raise err.mandatory("symbol")
+        raise err.mandatory(rules.name_param)
     interval = params.get("interval") or None
     if interval is None:
         raise err.mandatory("interval")
     start, end = number(params, "startTime"), number(params, "endTime")
     limit = number(params, "limit")
-    if interval not in INTERVALS:
+    if interval not in rules.intervals:
         raise err.invalid_interval()
     if name not in symbols:
         raise err.invalid_symbol()
-    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+    if limit is not None and not 1 <= limit <= rules.max_limit:
         raise err.invalid_param("limit")
-    zone = params.get("timeZone") or None
+    zone = (params.get("timeZone") or None) if rules.time_zones else None
     offset = time_zone_offset_ms(zone) if zone is not None else 0
+    if start is not None and end is not None:
+        if start > end:
+            raise err.start_after_end()
+        if rules.max_span_ms is not None and end - start > rules.max_span_ms:
+            raise err.more_than_hours(rules.max_span_ms // _HOUR_MS)
+    return KlinesQuery(name, interval, start, end, limit or DEFAULT_LIMIT, zone, offset, kind)
+
+
+def funding_query(
+    params: Params, symbols: Container[str], *, symbol_required: bool
+) -> FundingQuery:
+    """fundingRate's parameters (COIN-M requires the symbol; USDⓈ-M's default is all)."""
+    name = symbol(params)
+    if name is None and symbol_required:
+        raise err.mandatory("symbol")
+    start, end = number(params, "startTime"), number(params, "endTime")
+    limit = number(params, "limit")
+    if limit is not None and not 1 <= limit <= FUNDING_MAX_LIMIT:
+        raise err.invalid_param("limit")
     if start is not None and end is not None and start > end:
         raise err.start_after_end()
-    return KlinesQuery(name, interval, start, end, limit or DEFAULT_LIMIT, zone, offset)
+    if name is not None and name not in symbols:
+        raise err.invalid_symbol()
+    return FundingQuery(name, start, end, limit or FUNDING_DEFAULT_LIMIT)
 
 
 def time_zone_offset_ms(raw: str) -> int:

@@ -14,6 +14,7 @@ from cl3_common.store.protocols import (
     ApiKeyStore,
     ArchiveFileStore,
     CandleStore,
+    FundingLedgerStore,
     FundingStore,
     LedgerStore,
     TaskStore,
@@ -39,6 +40,7 @@ class Stores:
     ping: Callable[[], bool]
     close: Callable[[], None]
     api_keys: ApiKeyStore  # the Binance mirror's API keys (cl3_common.auth.api_keys)
+    funding_ledger: FundingLedgerStore  # fundingRate ranges asked of the exchange (the mirror)
 
 
 def open_stores(
@@ -84,7 +86,7 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = now_ms,
     from cl3_common.store.sqlite.candles import SqliteCandleStore
     from cl3_common.store.sqlite.database import SqliteDatabase
     from cl3_common.store.sqlite.funding import SqliteFundingStore
-    from cl3_common.store.sqlite.ledger import SqliteLedgerStore
+    from cl3_common.store.sqlite.ledger import SqliteFundingLedgerStore, SqliteLedgerStore
     from cl3_common.store.sqlite.schema import migrate
     from cl3_common.store.sqlite.series import SqliteTrackedSeriesStore
     from cl3_common.store.sqlite.series_ids import SeriesIds
@@ -106,6 +108,7 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = now_ms,
         ping=db.ping,
         close=db.close,
         api_keys=SqliteApiKeyStore(db),
+        funding_ledger=SqliteFundingLedgerStore(db),
     )
 
 
@@ -123,7 +126,7 @@ def open_mongodb(
     from cl3_common.store.mongodb.candles import MongoCandleStore
     from cl3_common.store.mongodb.client import connect_mongo, mongo_ping
     from cl3_common.store.mongodb.funding import MongoFundingStore
-    from cl3_common.store.mongodb.ledger import MongoLedgerStore
+    from cl3_common.store.mongodb.ledger import MongoFundingLedgerStore, MongoLedgerStore
     from cl3_common.store.mongodb.schema import migrate
     from cl3_common.store.mongodb.series import MongoTrackedSeriesStore
     from cl3_common.store.mongodb.tasks import MongoTaskStore
@@ -145,4 +148,5 @@ def open_mongodb(
         ping=lambda: mongo_ping(client),
         close=client.close,
         api_keys=MongoApiKeyStore(db),
+        funding_ledger=MongoFundingLedgerStore(db),
     )

@@ -14,6 +14,9 @@ from typing import Any
 
 FUNDING_FIELDS: tuple[str, ...] = ("funding_time", "rate", "mark_price", "interval_hours")
 FundingRow = tuple[int, float, float | None, int | None]
+# An event as a source gives it: (funding_time, rate, mark price or None, the interval hours
+# the source states or None).
+FundingEvent = tuple[int, float, float | None, int | None]
 HOUR_MS = 3_600_000
 
 
@@ -49,6 +52,26 @@ class FundingBounds:
 def hours_between(previous_ms: int, funding_ms: int) -> int:
     """Whole hours between two events (funding times land a few ms after the hour)."""
     return round((funding_ms - previous_ms) / HOUR_MS)
+
+
+def rest_funding_event(raw: dict[str, Any]) -> FundingEvent:
+    """One event of REST `fundingRate` (decimals as strings; COIN-M's have no markPrice)."""
+    mark = raw.get("markPrice")
+    return (int(raw["fundingTime"]), float(raw["fundingRate"]),
+            float(mark) if mark not in (None, "") else None, None)  # fmt: skip
+
+
+def with_intervals(
+    events: list[FundingEvent], previous_ms: int | None
+) -> tuple[list[FundingRow], int | None]:
+    """Stored rows: each event's interval is measured from the event before it; the first
+    event ever has none unless its source states one (the archive does)."""
+    rows: list[FundingRow] = []
+    for t, rate, mark, stated in events:
+        hours = hours_between(previous_ms, t) if previous_ms is not None else stated
+        rows.append((t, rate, mark, hours))
+        previous_ms = t
+    return rows, previous_ms
 
 
 def funding_to_api(key: FundingKey, row: FundingRow) -> dict[str, Any]:

@@ -126,6 +126,18 @@ class LedgerStore(Protocol):
         ...
 
 
+class FundingLedgerStore(Protocol):
+    """What was asked of the exchange's `fundingRate` per funding series, as the candle ledger
+    is for candles: a `complete` record says every event the exchange had there is stored, so
+    the Binance mirror answers those ranges from the store (docs/mirror.md)."""
+
+    def record(self, key: FundingKey, *records: FetchRecord) -> None: ...
+
+    def records(self, key: FundingKey, start_ms: int, end_ms: int) -> list[FetchRecord]:
+        """Records overlapping [start_ms, end_ms) of funding times, ordered by start."""
+        ...
+
+
 class ArchiveFileStore(Protocol):
     """The checksum of every archive file as it was when its candles were loaded (files are
     re-uploaded after fixes; an audit compares the archive's current checksum with this)."""

@@ -8,6 +8,7 @@ two processes starting together may both run it safely. Version 2 indexes the fe
 Version 3 indexes funding-rate events (`funding`, (market, symbol, funding_time)); their
 per-series bounds and tracking flag live in `funding_series`.
 Version 4 indexes `api_keys` (a unique `key_hash`; listed by owner).
+Version 5 indexes the funding ledger (`funding_ledger`, like `fetch_ledger`).
 """
 
 from __future__ import annotations
@@ -88,5 +89,10 @@ def _v4_api_keys(db: Database) -> None:
     db["api_keys"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
 
 
-_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_funding, _v4_api_keys)
+def _v5_funding_ledger(db: Database) -> None:
+    db["funding_ledger"].create_index([("series", ASCENDING), ("start", ASCENDING)])
+
+
+_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_funding, _v4_api_keys,
+          _v5_funding_ledger)  # fmt: skip
 SCHEMA_VERSION = len(_STEPS)

@@ -21,6 +21,16 @@ _BOUNDS = """UPDATE funding_series SET count = count + ?,
 _SERIES = "SELECT market, symbol, first_time, last_time, count FROM funding_series"
 
 
+def funding_series_id(conn: sqlite3.Connection, key: FundingKey, create: bool) -> int | None:
+    """The series' id in `funding_series` (made when `create`), shared with its ledger."""
+    if create:
+        conn.execute("INSERT OR IGNORE INTO funding_series (market, symbol) VALUES (?, ?)",
+                     (key.market, key.symbol))  # fmt: skip
+    row = conn.execute("SELECT id FROM funding_series WHERE market = ? AND symbol = ?",
+                       (key.market, key.symbol)).fetchone()  # fmt: skip
+    return int(row[0]) if row else None
+
+
 class SqliteFundingStore:
     def __init__(self, db: SqliteDatabase, clock_ms: Callable[[], int]) -> None:
         self._db = db
@@ -46,17 +56,13 @@ class SqliteFundingStore:
 
     @staticmethod
     def _series_id(conn: sqlite3.Connection, key: FundingKey) -> int:
-        conn.execute("INSERT OR IGNORE INTO funding_series (market, symbol) VALUES (?, ?)",
-                     (key.market, key.symbol))  # fmt: skip
-        row = conn.execute("SELECT id FROM funding_series WHERE market = ? AND symbol = ?",
-                           (key.market, key.symbol)).fetchone()  # fmt: skip
-        return int(row[0])
+        sid = funding_series_id(conn, key, True)
+        assert sid is not None
+        return sid
 
     @staticmethod
     def _find(conn: sqlite3.Connection, key: FundingKey) -> int | None:
-        row = conn.execute("SELECT id FROM funding_series WHERE market = ? AND symbol = ?",
-                           (key.market, key.symbol)).fetchone()  # fmt: skip
-        return int(row[0]) if row else None
+        return funding_series_id(conn, key, False)
 
     def read(
         self, key: FundingKey, start_ms: int, end_ms: int, limit: int | None = None

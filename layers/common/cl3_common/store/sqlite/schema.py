@@ -84,6 +84,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER)""",
         "CREATE INDEX api_keys_owner ON api_keys (owner, created_at)",
     ),
+    # 5: the funding ledger: which funding-time ranges were asked of the exchange (the
+    # Binance mirror answers those from the store).
+    (
+        """CREATE TABLE funding_ledger (
+            series_id INTEGER NOT NULL REFERENCES funding_series(id),
+            start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, outcome TEXT NOT NULL,
+            error TEXT, at_ms INTEGER NOT NULL,
+            PRIMARY KEY (series_id, start_ms)) WITHOUT ROWID""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -13,6 +13,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
@@ -78,6 +79,15 @@ def parse_rows(csv_bytes: bytes) -> list[Row]:
                     strict=True))  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ArchiveFile:
+    """A verified archive file: its rows and the SHA-256 its `.CHECKSUM` published for it."""
+
+    path: str
+    sha256: str
+    rows: list[Row]
+
+
 class ArchiveClient:
     def __init__(
         self,
@@ -96,6 +106,12 @@ class ArchiveClient:
 
     def rows(self, path: str) -> list[Row] | None:
         """The file's candles as stored rows, or None when the archive has no such file."""
+        loaded = self.load(path)
+        return None if loaded is None else loaded.rows
+
+    def load(self, path: str) -> ArchiveFile | None:
+        """The verified file with its checksum (recorded when loaded, re-checked by audits),
+        or None when the archive has no such file."""
         for attempt in range(2):
             payload = self._get(path)
             if payload is None:
@@ -104,7 +120,7 @@ class ArchiveClient:
             if checksum is None:
                 return None  # an unverifiable file is never stored
             try:
-                return _verified_rows(payload, checksum)
+                return ArchiveFile(path, *_verified_rows(payload, checksum))
             except CorruptArchive:
                 if attempt == 1:
                     raise
@@ -132,16 +148,18 @@ class ArchiveClient:
         raise ArchiveUnavailable(path, f"HTTP {response.status_code}")
 
 
-def _verified_rows(payload: bytes, checksum_file: bytes) -> list[Row]:
+def _verified_rows(payload: bytes, checksum_file: bytes) -> tuple[str, list[Row]]:
+    """(the SHA-256, the rows) of a zip that matches its published checksum."""
     expected = checksum_file.decode(errors="replace").split()[0].lower() if checksum_file else ""
-    if hashlib.sha256(payload).hexdigest() != expected:
+    sha256 = hashlib.sha256(payload).hexdigest()
+    if sha256 != expected:
         raise CorruptArchive("archive checksum mismatch")
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             names = [n for n in archive.namelist() if n.endswith(".csv")]
             if len(names) != 1:
                 raise CorruptArchive(f"archive holds {len(names)} CSV files, expected 1")
-            return parse_rows(archive.read(names[0]))
+            return sha256, parse_rows(archive.read(names[0]))
     except zipfile.BadZipFile as e:
         raise CorruptArchive("archive is not a readable zip") from e
 

@@ -10,6 +10,11 @@ cannot be downloaded (connection refused, timeout, 5xx) is paged from the REST A
 with a warning in the report. After a transport failure the archive is not tried again in this
 run (one dead host costs one file's retries, not one per file). Only the exchange's own refusal
 of a REST request (ExchangeRejected: -1121, -1120, ...) fails the fetch.
+
+Every page passes a plausibility check before any of it is stored (page_check.py): a page
+that fails is asked for once more; a REST page that fails again is rejected (reported, not
+stored), an archive file that fails again is paged from REST. The checksum of every archive
+file stored is recorded (`ArchiveFileStore`), so an audit can tell a re-uploaded file.
 """
 
 from __future__ import annotations
@@ -22,8 +27,17 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
-from cl3_common.store import Row, SeriesKey, kline_to_row
-from cl3_worker.archive import ArchiveClient, ArchiveUnavailable, CorruptArchive
+from cl3_common.intervals import align_down
+from cl3_common.store import Row, SeriesKey
+from cl3_common.store.protocols import ArchiveFileStore
+from cl3_worker.archive import (
+    ArchiveClient,
+    ArchiveFile,
+    ArchiveUnavailable,
+    CorruptArchive,
+    period_end,
+)
+from cl3_worker.page_check import ImplausiblePage, RejectedPage, page_problems, rest_rows
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
 
 log = logging.getLogger("cl3.worker.pager")
@@ -48,6 +62,10 @@ class PagerReport:
     candles_received: int = 0
     # Why archive files were paged from REST instead (missing files are not counted here).
     archive_problems: Counter[str] = field(default_factory=Counter)
+    # REST pages that failed the plausibility check twice: not stored.
+    rejected_pages: list[RejectedPage] = field(default_factory=list)
+    # [start, end) of the units stored by this run (rejected pages excluded).
+    stored_spans: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -78,13 +96,17 @@ class KlinePager:
         concurrency: int,
         clock_ms: Callable[[], int],
         archive: ArchiveClient | None = None,
+        archive_files: ArchiveFileStore | None = None,
     ) -> None:
         self._exchange = exchange
         self._candles = candles
         self._concurrency = max(1, concurrency)
         self._clock_ms = clock_ms
         self._archive = archive
+        self._archive_files = archive_files
         self._archive_down: str | None = None  # why the archive host is not tried again
+        self._loaded: dict[str, tuple[str, int]] = {}  # archive path -> (sha256, rows)
+        self.report: PagerReport | None = None  # the last run's, also when it raised
 
     def run(
         self, key: SeriesKey, start_ms: int, end_ms: int, on_progress: ProgressCallback
@@ -95,6 +117,7 @@ class KlinePager:
         )  # fmt: skip
         todo = deque(incomplete_units(units, self._candles.open_times(key, start_ms, end_ms)))
         report = PagerReport(pages_total=len(units), pages_skipped=len(units) - len(todo))
+        self.report = report
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
@@ -139,6 +162,10 @@ class KlinePager:
             unit = pending.pop(future)
             try:
                 rows.extend(future.result())
+            except ImplausiblePage as rejected:
+                report.rejected_pages.append(rejected.page)
+                report.pages_done += 1
+                continue
             except ArchiveFallback as fallback:
                 # Not (yet) in the archive, corrupt twice, or unreachable: page it from REST.
                 pages = rest_pages(unit.start_ms, unit.end_ms, interval)
@@ -157,27 +184,62 @@ class KlinePager:
         report.candles_written += self._candles.insert(key, rows)
         report.candles_received += len(rows)
         report.pages_done += len(units)
-        archived = sum(1 for u in units if u.archive_path)
-        report.archive_files += archived
-        report.rest_pages += len(units) - archived
+        report.stored_spans.extend((u.start_ms, u.end_ms) for u in units)
+        archived = [u.archive_path for u in units if u.archive_path]
+        report.archive_files += len(archived)
+        report.rest_pages += len(units) - len(archived)
+        self._record_files(archived)
+
+    def _record_files(self, paths: list[str]) -> None:
+        """The checksum of each stored archive file, as it was when loaded."""
+        for path in paths:
+            sha256, rows = self._loaded.pop(path)
+            if self._archive_files is not None:
+                self._archive_files.record(path, sha256, rows=rows, at_ms=self._clock_ms())
 
     def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
-        """The unit's closed candles as stored rows (converted here, in parallel)."""
+        """The unit's closed candles as stored rows (converted and checked here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
-            stored = self._archive_rows(unit.archive_path)
+            stored = self._archive_rows(key, unit, unit.archive_path)
         else:
+            stored = self._rest_rows(key, unit)
+        return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
+
+    def _rest_rows(self, key: SeriesKey, unit: Unit) -> list[Row]:
+        problems: list[str] = []
+        for attempt in (1, 2):  # an implausible page is asked for once more
             klines = self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
             )
-            stored = [kline_to_row(k) for k in klines]
-        return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
+            rows, problems = rest_rows(klines)
+            problems = problems or page_problems(
+                rows, key.interval, unit.start_ms, unit.end_ms, key.kind
+            )
+            if not problems:
+                return rows
+            log.warning("%s: implausible REST page at %d (attempt %d): %s",
+                        key.label(), unit.start_ms, attempt, "; ".join(problems))  # fmt: skip
+        raise ImplausiblePage(RejectedPage(unit.start_ms, unit.end_ms, "rest", tuple(problems)))
 
-    def _archive_rows(self, path: str) -> list[Row]:
+    def _archive_rows(self, key: SeriesKey, unit: Unit, path: str) -> list[Row]:
+        start = align_down(unit.start_ms, "1d" if "/daily/" in path else "1M")
+        end = period_end(start, daily="/daily/" in path)
+        for attempt in (1, 2):  # an implausible file is downloaded once more
+            loaded = self._archive_file(path)
+            problems = page_problems(loaded.rows, key.interval, start, end, key.kind)
+            if not problems:
+                self._loaded[path] = (loaded.sha256, len(loaded.rows))
+                return loaded.rows
+            log.warning("archive %s: implausible candles (attempt %d): %s",
+                        path, attempt, "; ".join(problems))  # fmt: skip
+        raise ArchiveFallback("implausible candles")
+
+    def _archive_file(self, path: str) -> ArchiveFile:
         if self._archive is None or self._archive_down:
             raise ArchiveFallback(self._archive_down or "no archive configured")
         try:
-            rows = self._archive.rows(path)
+            loaded = self._archive.load(path)
         except CorruptArchive as e:
             log.warning("archive %s: %s (twice); using the REST API", path, e)
             raise ArchiveFallback(str(e)) from None
@@ -187,6 +249,6 @@ class KlinePager:
             self._archive_down = f"archive unreachable: {reason}"
             log.warning("archive %s: %s; paging from the REST API instead", path, e)
             raise ArchiveFallback(self._archive_down) from None
-        if rows is None:
+        if loaded is None:
             raise ArchiveFallback(None)
-        return rows
+        return loaded

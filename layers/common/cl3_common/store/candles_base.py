@@ -29,11 +29,14 @@ class CandleStoreBase:
     ) -> list[SeriesBounds]:
         raise NotImplementedError
 
-    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
+    def holes(
+        self, key: SeriesKey, start_ms: int, end_ms: int, *, stored: int | None = None
+    ) -> tuple[list[Hole], int]:
         # Counts of a range are index counts on both backends (on mongod as in SQLite).
         return holes_by_counting(
             key.interval, start_ms, end_ms,
             lambda lo, hi: self.count(key, lo, hi), lambda lo, hi: self.open_times(key, lo, hi),
+            stored=stored,
         )  # fmt: skip
 
     def bounds(self, key: SeriesKey) -> SeriesBounds | None:

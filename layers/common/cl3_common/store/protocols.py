@@ -45,9 +45,16 @@ class CandleStore(Protocol):
         """Stored candles in range; with `at_most`, counting stops there (cheap checks)."""
         ...
 
-    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
+    def holes(
+        self, key: SeriesKey, start_ms: int, end_ms: int, *, stored: int | None = None
+    ) -> tuple[list[Hole], int]:
         """Missing candles on the interval grid in [start_ms, end_ms) (leading and trailing
-        ones included), and how many candles are stored there."""
+        ones included), and how many candles are stored there (`stored`, when the caller
+        already knows it, saves counting the whole range)."""
+        ...
+
+    def last_before(self, key: SeriesKey, before_ms: int) -> Row | None:
+        """The stored row with the greatest open time before `before_ms`, if any."""
         ...
 
     def bounds(self, key: SeriesKey) -> SeriesBounds | None:

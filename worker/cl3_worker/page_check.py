@@ -1,0 +1,68 @@
+"""The plausibility check every ingested page passes before any of it is stored.
+
+A REST page or an archive file is checked as a whole (`cl3_common.derived.plausibility`:
+prices and volumes consistent, open times on the grid and inside the page's range, timestamps
+in milliseconds). The pager asks for a page that fails once more (a bad response can be a
+transient fault of an edge server); if it fails again none of it is stored: a REST page becomes
+a `RejectedPage` in the fetch result and a "failed" record in the fetch ledger, an archive file
+is paged from REST instead (docs/architecture.md, "A page of klines").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cl3_common.derived.candle import iso
+from cl3_common.derived.plausibility import check_rows
+from cl3_common.store import Row, kline_to_row
+
+IMPLAUSIBLE = "implausible_data"  # the error code of rejected pages (ledger, gaps)
+MAX_PROBLEMS = 5  # per page in reports: the first few say what is wrong
+
+
+@dataclass(frozen=True)
+class RejectedPage:
+    """A page that failed the check twice and was not stored."""
+
+    start_ms: int
+    end_ms: int  # exclusive
+    source: str  # "rest" or "archive"
+    problems: tuple[str, ...]
+
+    @property
+    def error(self) -> dict[str, str]:
+        """The `{"code", "message"}` of the ledger record and of gaps it leaves."""
+        return {
+            "code": IMPLAUSIBLE,
+            "message": f"the exchange served implausible candles for {iso(self.start_ms)} .. "
+            f"{iso(self.end_ms)} twice; none were stored: {'; '.join(self.problems)}",
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": self.start_ms, "end": self.end_ms, "source": self.source,
+                "problems": list(self.problems)}  # fmt: skip
+
+
+class ImplausiblePage(Exception):
+    """Raised by a page fetch whose page failed the check twice; carries the rejection."""
+
+    def __init__(self, page: RejectedPage) -> None:
+        super().__init__(page.error["message"])
+        self.page = page
+
+
+def rest_rows(klines: Sequence[Sequence[Any]]) -> tuple[list[Row], list[str]]:
+    """A REST page as stored rows, or the problem when a kline cannot be read as one."""
+    try:
+        return [kline_to_row(k) for k in klines], []
+    except (ValueError, TypeError, IndexError, OverflowError) as e:
+        return [], [f"unreadable kline: {type(e).__name__}: {str(e)[:80]}"]
+
+
+def page_problems(
+    rows: Sequence[Row], interval: str, start_ms: int, end_ms: int, kind: str
+) -> list[str]:
+    """What is implausible in the page of [start_ms, end_ms) (the first few), or []."""
+    return check_rows(rows, interval, start_ms, end_ms, kind=kind)[:MAX_PROBLEMS]

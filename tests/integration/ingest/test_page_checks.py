@@ -58,7 +58,10 @@ def test_a_corrupt_rest_page_is_asked_twice_and_none_of_it_is_stored(sandbox, st
     assert sandbox.stats()["klines_requests"] - before == 4  # the middle page twice
     (rejected,) = report.rejected_pages
     assert (rejected.start_ms, rejected.end_ms, rejected.source) == (
-        JAN_2024 + 1000 * MIN, JAN_2024 + 2000 * MIN, "rest")
+        JAN_2024 + 1000 * MIN,
+        JAN_2024 + 2000 * MIN,
+        "rest",
+    )
     assert rejected.problems and all(isinstance(p, str) for p in rejected.problems)
     assert rejected.error["code"] == "implausible_data"
     # Not one candle of the rejected page is stored, the pages around it are whole.
@@ -128,15 +131,24 @@ def test_the_checksum_of_every_stored_archive_file_is_recorded(sandbox, stores):
 
 
 def test_the_ledger_records_of_a_fetch():
-    report = PagerReport(pages_total=3, stored_spans=[(0, 10), (20, 30)],
-                         rejected_pages=[RejectedPage(10, 20, "rest", ("negative volume",))])
+    report = PagerReport(
+        pages_total=3,
+        stored_spans=[(0, 10), (20, 30)],
+        rejected_pages=[RejectedPage(10, 20, "rest", ("negative volume",))],
+    )
     ok = fetch_records(0, 40, report, at_ms=5)
-    assert [(r.start_ms, r.end_ms, r.outcome) for r in ok] == [(0, 40, "complete"),
-                                                              (10, 20, "failed")]
+    assert [(r.start_ms, r.end_ms, r.outcome) for r in ok] == [
+        (0, 40, "complete"),
+        (10, 20, "failed"),
+    ]
     error = {"code": "exchange_rejected", "message": "no"}
     failed = fetch_records(0, 40, report, at_ms=5, error=error)
     assert [(r.start_ms, r.end_ms, r.outcome) for r in failed] == [
-        (0, 40, "failed"), (0, 10, "complete"), (20, 30, "complete"), (10, 20, "failed")]
+        (0, 40, "failed"),
+        (0, 10, "complete"),
+        (20, 30, "complete"),
+        (10, 20, "failed"),
+    ]
     assert failed[0].error == error and failed[-1].error is not None
     assert failed[-1].error["code"] == "implausible_data"
     assert "negative volume" in failed[-1].error["message"]

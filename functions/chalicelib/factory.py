@@ -11,7 +11,17 @@ from chalicelib import middleware
 from chalicelib.declarations import RouteGroup
 from chalicelib.isolated_app import IsolatedChalice
 from chalicelib.router import Router
-from chalicelib.routes import docs, exports, health, market_data, seasonality, symbols, tasks, usage
+from chalicelib.routes import (
+    audit,
+    docs,
+    exports,
+    health,
+    market_data,
+    seasonality,
+    symbols,
+    tasks,
+    usage,
+)
 from chalicelib.runtime import Runtime, RuntimeProvider
 from chalicelib.scheduled import blueprint as scheduled_blueprint
 
@@ -22,6 +32,7 @@ ROUTE_GROUPS: tuple[RouteGroup, ...] = (
     symbols.routes,
     usage.routes,
     exports.routes,
+    audit.routes,
     seasonality.routes,
     docs.routes,
 )

@@ -65,7 +65,7 @@ class Progress(Closed):
         "started_at": 1717200000120, "ended_at": None,
     }]})  # fmt: skip
     task_id: str
-    type: Literal["fetch", "refresh", "analyze", "export"]
+    type: Literal["fetch", "refresh", "analyze", "export", "audit"]
     status: str = _enum(TASK_STATUSES)
     progress: int = Field(ge=0, le=100)
     pages_done: int = Field(ge=0)
@@ -88,7 +88,7 @@ class TaskResult(Open):
     """A finished task's result; the fields after `type` depend on it (docs/api.md)."""
 
     task_id: str
-    type: Literal["fetch", "refresh", "analyze", "export"]
+    type: Literal["fetch", "refresh", "analyze", "export", "audit"]
 
 
 class Candle(Closed):
@@ -206,6 +206,7 @@ class Analysis(Open):
 class Entitlements(Closed):
     can_enqueue: bool
     can_export: bool
+    can_audit: bool
     max_range_days: int | None = Field(description="Longest fetch or export; null: unlimited.")
     min_interval: str | None
     max_concurrent_jobs: int

@@ -10,13 +10,18 @@ is paged from REST instead (docs/architecture.md, "A page of klines").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cl3_common.derived.candle import iso
 from cl3_common.derived.plausibility import check_rows
-from cl3_common.store import Row, kline_to_row
+from cl3_common.intervals import align_down
+from cl3_common.store import Row, SeriesKey, kline_to_row
+from cl3_worker.archive import ArchiveFile, period_end
+
+log = logging.getLogger("cl3.worker.page_check")
 
 IMPLAUSIBLE = "implausible_data"  # the error code of rejected pages (ledger, gaps)
 MAX_PROBLEMS = 5  # per page in reports: the first few say what is wrong
@@ -66,3 +71,40 @@ def page_problems(
 ) -> list[str]:
     """What is implausible in the page of [start_ms, end_ms) (the first few), or []."""
     return check_rows(rows, interval, start_ms, end_ms, kind=kind)[:MAX_PROBLEMS]
+
+
+def checked_rest_rows(
+    fetch: Callable[[], Sequence[Sequence[Any]]], key: SeriesKey, start_ms: int, end_ms: int
+) -> list[Row]:
+    """The page of [start_ms, end_ms) that `fetch` gets from REST, as rows, asked for once
+    more when implausible; ImplausiblePage when it is implausible twice."""
+    problems: list[str] = []
+    for attempt in (1, 2):
+        rows, problems = rest_rows(fetch())
+        problems = problems or page_problems(rows, key.interval, start_ms, end_ms, key.kind)
+        if not problems:
+            return rows
+        log.warning("%s: implausible REST page at %d (attempt %d): %s",
+                    key.label(), start_ms, attempt, "; ".join(problems))  # fmt: skip
+    raise ImplausiblePage(RejectedPage(start_ms, end_ms, "rest", tuple(problems)))
+
+
+def checked_file(
+    load: Callable[[], ArchiveFile | None], key: SeriesKey, path: str, start_ms: int
+) -> ArchiveFile | None:
+    """The archive file holding `start_ms` that `load` downloads, downloaded once more when
+    implausible; ImplausiblePage (source "archive") when it is implausible twice."""
+    daily = "/daily/" in path
+    first = align_down(start_ms, "1d" if daily else "1M")
+    last = period_end(first, daily=daily)
+    problems: list[str] = []
+    for attempt in (1, 2):
+        loaded = load()
+        if loaded is None:
+            return None
+        problems = page_problems(loaded.rows, key.interval, first, last, key.kind)
+        if not problems:
+            return loaded
+        log.warning("archive %s: implausible candles (attempt %d): %s",
+                    path, attempt, "; ".join(problems))  # fmt: skip
+    raise ImplausiblePage(RejectedPage(first, last, "archive", tuple(problems)))

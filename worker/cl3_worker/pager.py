@@ -24,10 +24,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
-from cl3_common.intervals import align_down
 from cl3_common.store import Row, SeriesKey
 from cl3_common.store.protocols import ArchiveFileStore
 from cl3_worker.archive import (
@@ -35,9 +34,8 @@ from cl3_worker.archive import (
     ArchiveFile,
     ArchiveUnavailable,
     CorruptArchive,
-    period_end,
 )
-from cl3_worker.page_check import ImplausiblePage, RejectedPage, page_problems, rest_rows
+from cl3_worker.page_check import ImplausiblePage, RejectedPage, checked_file, checked_rest_rows
 from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
 
 log = logging.getLogger("cl3.worker.pager")
@@ -207,35 +205,24 @@ class KlinePager:
         return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
 
     def _rest_rows(self, key: SeriesKey, unit: Unit) -> list[Row]:
-        problems: list[str] = []
-        for attempt in (1, 2):  # an implausible page is asked for once more
-            klines = self._exchange.klines(
+        def fetch() -> list[list[Any]]:
+            return self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
             )
-            rows, problems = rest_rows(klines)
-            problems = problems or page_problems(
-                rows, key.interval, unit.start_ms, unit.end_ms, key.kind
-            )
-            if not problems:
-                return rows
-            log.warning("%s: implausible REST page at %d (attempt %d): %s",
-                        key.label(), unit.start_ms, attempt, "; ".join(problems))  # fmt: skip
-        raise ImplausiblePage(RejectedPage(unit.start_ms, unit.end_ms, "rest", tuple(problems)))
+
+        return checked_rest_rows(fetch, key, unit.start_ms, unit.end_ms)
 
     def _archive_rows(self, key: SeriesKey, unit: Unit, path: str) -> list[Row]:
-        start = align_down(unit.start_ms, "1d" if "/daily/" in path else "1M")
-        end = period_end(start, daily="/daily/" in path)
-        for attempt in (1, 2):  # an implausible file is downloaded once more
-            loaded = self._archive_file(path)
-            problems = page_problems(loaded.rows, key.interval, start, end, key.kind)
-            if not problems:
-                self._loaded[path] = (loaded.sha256, len(loaded.rows))
-                return loaded.rows
-            log.warning("archive %s: implausible candles (attempt %d): %s",
-                        path, attempt, "; ".join(problems))  # fmt: skip
-        raise ArchiveFallback("implausible candles")
+        try:
+            loaded = checked_file(lambda: self._archive_file(path), key, path, unit.start_ms)
+        except ImplausiblePage:
+            raise ArchiveFallback("implausible candles") from None
+        if loaded is None:
+            raise ArchiveFallback(None)
+        self._loaded[path] = (loaded.sha256, len(loaded.rows))
+        return loaded.rows
 
-    def _archive_file(self, path: str) -> ArchiveFile:
+    def _archive_file(self, path: str) -> ArchiveFile | None:
         if self._archive is None or self._archive_down:
             raise ArchiveFallback(self._archive_down or "no archive configured")
         try:
@@ -249,6 +236,4 @@ class KlinePager:
             self._archive_down = f"archive unreachable: {reason}"
             log.warning("archive %s: %s; paging from the REST API instead", path, e)
             raise ArchiveFallback(self._archive_down) from None
-        if loaded is None:
-            raise ArchiveFallback(None)
         return loaded

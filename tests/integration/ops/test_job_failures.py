@@ -62,6 +62,8 @@ OWN_FAILURES: dict[TaskType, tuple[dict[str, Any], str] | None] = {
     TaskType.EXPORT: ({"symbol": "BTCUSDT", "interval": "1h", "start_ms": JAN_2024,
                        "end_ms": JAN_2024 + HOUR_MS, "format": "xlsx"}, "invalid_request"),
     TaskType.PLAN_REFRESHES: None,
+    TaskType.AUDIT: ({"symbol": "NOPEUSDT", "interval": "1h", "start_ms": JAN_2024,
+                      "end_ms": JAN_2024 + 10 * HOUR_MS}, "invalid_symbol"),
 }  # fmt: skip
 PARAMS: dict[TaskType, dict[str, Any]] = {
     TaskType.FETCH: OWN_FAILURES[TaskType.FETCH][0] | {"symbol": "BTCUSDT"},  # type: ignore[index]
@@ -70,6 +72,7 @@ PARAMS: dict[TaskType, dict[str, Any]] = {
     TaskType.EXPORT: {"symbol": "BTCUSDT", "interval": "1h", "start_ms": JAN_2024,
                       "end_ms": JAN_2024 + HOUR_MS, "format": "csv"},
     TaskType.PLAN_REFRESHES: {},
+    TaskType.AUDIT: OWN_FAILURES[TaskType.AUDIT][0] | {"symbol": "BTCUSDT"},  # type: ignore[index]
 }  # fmt: skip
 
 

@@ -67,7 +67,24 @@ def build_worker(connection: redis.Redis, queue_names: list[str]) -> CL3Worker:
     )
 
 
+def preload_job_code() -> None:
+    """Imports every work function (and with them pandas, numpy, pyarrow...) in the worker
+    itself. RQ forks a work horse per job: what the worker has imported, the horse inherits
+    for free; otherwise every job pays the imports again (pandas alone ~1 s on a busy
+    machine, and the archive path's parser threads all waited on it)."""
+    import importlib
+
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+
+    from cl3_common.tasks.contracts import CONTRACTS, RUNNER
+
+    for dotted in (RUNNER, *(contract.work for contract in CONTRACTS.values())):
+        importlib.import_module(dotted.rsplit(".", 1)[0])
+
+
 def run_worker(settings: Settings, queue_names: list[str], *, burst: bool) -> bool:
+    preload_job_code()
     connection = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=WORKER_REDIS_TIMEOUT_S)
     # No RQ scheduler: crash retries go straight back on their queue, nothing is delayed.
     return build_worker(connection, queue_names).work(burst=burst, logging_level="INFO")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cl3_common.derived.gaps import FetchRecord, Hole
+from cl3_common.derived.resample import Aggregate
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.rows import Row, SeriesBounds
 
@@ -51,6 +52,13 @@ class CandleStore(Protocol):
         """Missing candles on the interval grid in [start_ms, end_ms) (leading and trailing
         ones included), and how many candles are stored there (`stored`, when the caller
         already knows it, saves counting the whole range)."""
+        ...
+
+    def aggregate(self, key: SeriesKey, bounds: list[tuple[int, int]]) -> list[Aggregate]:
+        """(start, end, sources, open, high, low, close, volume, quote_volume, trades,
+        taker_buy_base, taker_buy_quote) of each bucket [start, end) of `bounds` (sorted,
+        disjoint) that holds a stored candle: exactly `derived.resample.aggregate_rows` of
+        the rows read, whichever way the backend computes it (resampling on read)."""
         ...
 
     def last_before(self, key: SeriesKey, before_ms: int) -> Row | None:

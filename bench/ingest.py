@@ -7,7 +7,9 @@ same sandbox (its own process, 50 ms latency per request, prewarmed):
   - CL3's pager alone, fetch-only (HTTP, JSON, conversion to rows; nothing stored),
   - ccxt async `fetch_ohlcv(paginate)` followed by a bulk insert into the same store,
   - python-binance `get_historical_klines` (fetch only),
-and the request weight and the 429/418 counts the exchange saw. Needs
+and the request weight and the 429/418 counts the exchange saw, and the cost of the
+plausibility check every ingested page passes (the same year's pages checked in this process,
+one core). Needs
 `pip install -e '.[bench]'` for ccxt and python-binance.
 
     python bench/ingest.py [--days 365] [--latency-ms 50] [--skip-python-binance]
@@ -30,10 +32,11 @@ from requests.adapters import HTTPAdapter
 
 from cl3_cli.processes import ProcessGroup, free_port
 from cl3_cli.services import LocalServices
+from cl3_common.derived.plausibility import check_rows
 from cl3_common.exchange import BinanceClient, RedisWeightGate
 from cl3_common.exchange.catalog import SymbolCatalog
 from cl3_common.intervals import DAY_MS, next_open, now_ms
-from cl3_common.store import SeriesKey
+from cl3_common.store import SeriesKey, kline_to_row
 from cl3_common.store.factory import open_sqlite
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange, expected_klines
 from cl3_sandbox.supabase import mint_token
@@ -186,6 +189,18 @@ def end_to_end(env: dict[str, str], home: Path, end_ms: int, *, archive: bool) -
 _inner: list[float] = []
 
 
+def check_cost(klines: list[list[Any]]) -> tuple[float, int]:
+    """(seconds, pages): the plausibility check of every 1000-candle page, as the pager runs
+    it on each page before storing it (rows already converted)."""
+    rows = [kline_to_row(k) for k in klines]
+    pages = [rows[i : i + 1000] for i in range(0, len(rows), 1000)]
+    began = time.perf_counter()
+    for page in pages:
+        if check_rows(page, "1m", page[0][0], page[-1][0] + 60_000):
+            raise RuntimeError("the sandbox served an implausible page")
+    return time.perf_counter() - began, len(pages)
+
+
 def timed_inside(run: Callable[[], int]) -> int:
     """Times only `run` (the user's wait), not the process start-up around it."""
     began = time.perf_counter()
@@ -223,6 +238,8 @@ def main() -> None:
         expected = expected_klines("BTCUSDT", "1m", START_MS, end_ms - 1, now_ms=end_ms + DAY_MS)
         print(f"{args.days} days of BTCUSDT 1m = {len(expected):,} candles; sandbox latency "
               f"{args.latency_ms:.0f} ms; CL3 concurrency {args.concurrency}")  # fmt: skip
+        checked_s, pages = check_cost(expected)
+        stats["check"] = {"seconds": checked_s, "pages": pages}
         if not args.skip_ccxt:
             store = home / "ccxt.sqlite3"
             for suffix in ("", "-wal", "-shm"):
@@ -260,6 +277,12 @@ def main() -> None:
 def report(results: Results, stats: dict[str, Any]) -> None:
     rates = {label: count / elapsed for label, count, elapsed in results}
     print()
+    check = stats.pop("check")
+    rest_s = next((elapsed for label, _, elapsed in results if "end to end, REST" in label), None)
+    share = f", {100 * check['seconds'] / rest_s:.1f}% of the REST end to end" if rest_s else ""
+    print(f"  plausibility check: {check['seconds']:.2f} s for {check['pages']} pages "
+          f"({1000 * check['seconds'] / check['pages']:.2f} ms per 1000-candle page, one core"
+          f"{share})")  # fmt: skip
     for label, seen in stats.items():
         print(f"  {label}: {seen['klines_requests']} klines requests, weight "
               f"{seen['weight_used_total']}, {seen['archive_downloads']} archive files, "

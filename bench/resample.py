@@ -67,8 +67,11 @@ def timed(http: requests.Session, base: str, days: int, n: int, query: dict[str,
     for _ in range(n):
         start = START_MS + rng.randrange(hours) * HOUR
         began = time.perf_counter()
-        response = http.get(f"{base}/api/market-data/BTCUSDT/{source}",
-                            params={"start": start, "limit": 1000, **query}, timeout=60)
+        response = http.get(
+            f"{base}/api/market-data/BTCUSDT/{source}",
+            params={"start": start, "limit": 1000, **query},
+            timeout=60,
+        )
         samples.append((time.perf_counter() - began) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")

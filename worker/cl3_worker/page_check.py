@@ -20,6 +20,7 @@ from cl3_common.derived.plausibility import check_rows
 from cl3_common.intervals import align_down
 from cl3_common.store import Row, SeriesKey, kline_to_row
 from cl3_worker.archive import ArchiveFile, period_end
+from cl3_worker.page_screen import surely_plausible
 
 log = logging.getLogger("cl3.worker.page_check")
 
@@ -102,7 +103,10 @@ def checked_file(
         loaded = load()
         if loaded is None:
             return None
-        problems = page_problems(loaded.rows, key.interval, first, last, key.kind)
+        sound = loaded.columns is not None and surely_plausible(
+            loaded.columns, key.interval, first, last, key.kind
+        )
+        problems = [] if sound else page_problems(loaded.rows, key.interval, first, last, key.kind)
         if not problems:
             return loaded
         log.warning("archive %s: implausible candles (attempt %d): %s",

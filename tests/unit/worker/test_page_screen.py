@@ -16,8 +16,12 @@ from cl3_worker.page_screen import surely_plausible
 
 JAN_2024 = 1_704_067_200_000
 DAY = 86_400_000
-SPANS = {"1m": (JAN_2024, JAN_2024 + DAY), "1h": (JAN_2024, JAN_2024 + 31 * DAY),
-         "1w": (JAN_2024, JAN_2024 + 140 * DAY), "1M": (JAN_2024, JAN_2024 + 366 * DAY)}  # fmt: skip
+SPANS = {
+    "1m": (JAN_2024, JAN_2024 + DAY),
+    "1h": (JAN_2024, JAN_2024 + 31 * DAY),
+    "1w": (JAN_2024, JAN_2024 + 140 * DAY),
+    "1M": (JAN_2024, JAN_2024 + 366 * DAY),
+}
 
 
 def _rows(interval: str) -> list[tuple]:

@@ -130,7 +130,8 @@ def cmd_store(args: argparse.Namespace) -> int:
     console.print(
         f"{report.series} series ({report.series_skipped} already complete), "
         f"{report.candles_copied:,} candles written, {report.tasks} tasks, "
-        f"{report.tracked} tracked series, {report.analyses} analyses"
+        f"{report.tracked} tracked series, {report.analyses} analyses, fetch records of "
+        f"{report.ledger_series} series, {report.archive_files} archive checksums"
     )
     for problem in report.mismatches:
         console.print(f"[red]count mismatch[/] {problem}")

@@ -194,6 +194,14 @@ def test_archive_checksums_are_kept_per_file(any_stores: Stores):
     files.record(path, "ab" * 32, rows=44_640, at_ms=5)
     files.record(path, "cd" * 32, rows=44_640, at_ms=6)
     assert files.get(path) == {"path": path, "sha256": "cd" * 32, "rows": 44_640, "loaded_at": 6}
+    days = [path.replace("monthly", "daily").replace("01.zip", f"01-{d:02}.zip") for d in (2, 1)]
+    for day in days:
+        files.record(day, "ef" * 32, rows=1_440, at_ms=7)
+    ordered = sorted([path, *days])
+    assert [f["path"] for f in files.page()] == ordered
+    assert [f["path"] for f in files.page(limit=1)] == ordered[:1]
+    assert [f["path"] for f in files.page(after=ordered[0])] == ordered[1:]
+    assert files.page(after=ordered[-1]) == []
 
 
 def test_holes_are_found_by_counting_ranges(any_stores: Stores):

@@ -148,3 +148,7 @@ class ArchiveFileStore(Protocol):
     def get(self, path: str) -> dict[str, Any] | None:
         """{"path", "sha256", "rows", "loaded_at"} or None."""
         ...
+
+    def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Records ordered by path, those after `after` (for copying a store)."""
+        ...

@@ -50,20 +50,31 @@ class Chunk:
 def differences(chunk: Chunk) -> Iterator[dict[str, Any]]:
     """Every disagreement of the chunk, in open-time order."""
     sources = chunk.sources()
+    read = [rows is not None for rows in sources]
     for t in chunk.open_times():
-        rows = [None if rows is None else rows.get(t) for rows in sources]
-        present = [row for row in rows if row is not None]
-        if len(present) < sum(rows_ is not None for rows_ in sources):
-            yield {"open_time": t, "field": "candle",
-                   **{name: None if src is None else row is not None
-                      for name, src, row in zip(SOURCES, sources, rows, strict=True)}}  # fmt: skip
-        if len(present) < 2 or all(row == present[0] for row in present[1:]):
-            continue
-        for i, field in _VALUE_FIELDS:
-            values = [None if row is None else row[i] for row in rows]
-            if len({v for v in values if v is not None}) > 1:
-                yield {"open_time": t, "field": field,
-                       **dict(zip(SOURCES, values, strict=True))}  # fmt: skip
+        yield from _differences_at(t, read, [None if rows is None else rows.get(t)
+                                             for rows in sources])  # fmt: skip
+
+
+def _differences_at(t: int, read: list[bool], rows: list[Row | None]) -> Iterator[dict[str, Any]]:
+    present = [row for row in rows if row is not None]
+    if len(present) < sum(read):  # a source that was read lacks the candle
+        yield _presence(t, read, rows)
+    if len(present) > 1 and any(row != present[0] for row in present[1:]):
+        yield from _field_differences(t, rows)
+
+
+def _presence(t: int, read: list[bool], rows: list[Row | None]) -> dict[str, Any]:
+    """Which sources have the candle: true, false, or null for a source not read."""
+    has = [(row is not None) if was else None for was, row in zip(read, rows, strict=True)]
+    return {"open_time": t, "field": "candle", **dict(zip(SOURCES, has, strict=True))}
+
+
+def _field_differences(t: int, rows: list[Row | None]) -> Iterator[dict[str, Any]]:
+    for i, field in _VALUE_FIELDS:
+        values = [None if row is None else row[i] for row in rows]
+        if len({v for v in values if v is not None}) > 1:
+            yield {"open_time": t, "field": field, **dict(zip(SOURCES, values, strict=True))}
 
 
 def verified(rest: Row | None, archive: Row | None) -> tuple[Row, str] | None:

@@ -9,6 +9,7 @@ memory stays at one span whatever the range, and reports progress after each.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -98,8 +99,14 @@ class _Audit:
                                                        None, now))  # fmt: skip
         if read is not None and read.file is not None and chunk.archive is not None:
             final: dict[int, Row] = {**chunk.stored, **{row[0]: row for row, _ in fixes}}
-            whole = file_period(read.path, unit.start_ms) == (unit.start_ms, unit.end_ms)
-            if whole and all(final.get(t) == row for t, row in chunk.archive.items()):
-                # The store now is this file: its checksum is the one to re-check next time.
-                stores.archive_files.record(read.path, read.file.sha256,
-                                            rows=len(read.file.rows), at_ms=now)  # fmt: skip
+            self._record_file(unit, read, chunk.archive, final, now)
+
+    def _record_file(self, unit: Unit, read: FileRead, archive: Mapping[int, Row],
+                     final: Mapping[int, Row], now: int) -> None:  # fmt: skip
+        """A file whose every candle is now what the store holds: its checksum is the one to
+        re-check next time (a file only partly adopted keeps its old record)."""
+        assert read.file is not None
+        whole = file_period(read.path, unit.start_ms) == (unit.start_ms, unit.end_ms)
+        if whole and all(final.get(t) == row for t, row in archive.items()):
+            self.ctx.stores.archive_files.record(read.path, read.file.sha256,
+                                                 rows=len(read.file.rows), at_ms=now)  # fmt: skip

@@ -2,7 +2,9 @@
 
 What the user waits for is timed: from `POST /api/market-data/fetch` to the task's
 `finished`, through `cl3 api` and `cl3 worker` running as processes on the embedded SQLite
-store, with the REST pager and with the archive path. Next to it, in the same run against the
+store, with the REST pager and with the archive path, for spot and for the USDⓈ-M perpetual
+(pages of 499 candles at weight 2 on its own 2,400-a-minute budget; um archive files), with
+the klines calls and weight each market's host counted. Next to it, in the same run against the
 same sandbox (its own process, 50 ms latency per request, prewarmed):
   - CL3's pager alone, fetch-only (HTTP, JSON, conversion to rows; nothing stored),
   - ccxt async `fetch_ohlcv(paginate)` followed by a bulk insert into the same store,
@@ -12,7 +14,8 @@ plausibility check every ingested page passes (the same year's pages checked in 
 one core). Needs
 `pip install -e '.[bench]'` for ccxt and python-binance.
 
-    python bench/ingest.py [--days 365] [--latency-ms 50] [--skip-python-binance]
+    python bench/ingest.py [--days 365] [--latency-ms 50] [--markets spot,usdm]
+                           [--skip-python-binance] [--skip-ccxt]
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from cl3_cli.processes import ProcessGroup, free_port
 from cl3_cli.services import LocalServices
 from cl3_common.derived.plausibility import check_rows
 from cl3_common.exchange import BinanceClient, RedisWeightGate
+from cl3_common.exchange.archive_paths import klines_file
 from cl3_common.exchange.catalog import SymbolCatalog
 from cl3_common.intervals import DAY_MS, next_open, now_ms
 from cl3_common.store import SeriesKey, kline_to_row
@@ -77,15 +81,16 @@ def serve_sandbox(conn: Any, latency_ms: float, end_ms: int) -> None:
     tune_malloc()
     with SandboxExchange(SandboxConfig(latency_ms=latency_ms), port=0) as exchange:
         exchange.prewarm("BTCUSDT", "1m", START_MS, end_ms)
+        exchange.prewarm("BTCUSDT", "1m", START_MS, end_ms, market="usdm")
         # data.binance.vision serves static files: build every archive file (and its
         # checksum) once before the clock runs, so the sandbox's zipping is not timed.
         warm = requests.Session()
         month = START_MS
         while month < end_ms:
-            stamp = time.strftime("%Y-%m", time.gmtime(month / 1000))
-            path = f"/data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-{stamp}.zip"
-            for suffix in ("", ".CHECKSUM"):
-                warm.get(exchange.url + path + suffix, timeout=120)
+            for market in ("spot", "usdm"):
+                path = klines_file("BTCUSDT", "1m", month, False, market=market)
+                for suffix in ("", ".CHECKSUM"):
+                    warm.get(exchange.url + path + suffix, timeout=120)
             month = next_open(month, "1M")
         exchange.reset_stats()
         conn.send(exchange.url)
@@ -147,9 +152,11 @@ def fetch_only(url: str, r: redis.Redis, end_ms: int, concurrency: int) -> int:
     return pager.run(KEY, START_MS, end_ms, lambda _: None).candles_written
 
 
-def end_to_end(env: dict[str, str], home: Path, end_ms: int, *, archive: bool) -> Callable[[], int]:
+def end_to_end(
+    env: dict[str, str], home: Path, end_ms: int, *, archive: bool, market: str = "spot"
+) -> Callable[[], int]:
     """POST -> finished through `cl3 api` and a `cl3 worker` (started before the clock runs)."""
-    path = home / f"e2e-{'archive' if archive else 'rest'}.sqlite3"
+    path = home / f"e2e-{market}-{'archive' if archive else 'rest'}.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     run_env = {**os.environ, **env, "SQLITE_PATH": str(path),
@@ -162,6 +169,8 @@ def end_to_end(env: dict[str, str], home: Path, end_ms: int, *, archive: bool) -
         http.headers["Authorization"] = "Bearer " + mint_token("bench", "enterprise",
                                                                secret=SECRET)  # fmt: skip
         body = {"symbol": "BTCUSDT", "interval": "1m", "start": START_MS, "end": end_ms}
+        if market != "spot":
+            body["market"] = market
         answer = http.post(f"{base}/api/market-data/fetch", json=body, timeout=10)
         answer.raise_for_status()
         task = answer.json()["task_id"]
@@ -216,6 +225,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skip-python-binance", action="store_true")
     parser.add_argument("--skip-ccxt", action="store_true")
+    parser.add_argument("--markets", default="spot,usdm", help="end-to-end runs per market")
     args = parser.parse_args()
     end_ms = START_MS + args.days * DAY_MS
     home = ROOT / ".cl3" / "bench-ingest"
@@ -231,6 +241,7 @@ def main() -> None:
     services.up(log=lambda m: None, which=("redis",))
     r = redis.Redis.from_url(services.redis_url)
     env = {"REDIS_URL": services.redis_url, "BINANCE_BASE_URL": url, "BINANCE_ARCHIVE_URL": url,
+           "BINANCE_USDM_BASE_URL": url, "BINANCE_COINM_BASE_URL": url,
            "SUPABASE_JWT_SECRET": SECRET, "FETCH_CONCURRENCY": str(args.concurrency)}  # fmt: skip
     results: Results = []
     stats: dict[str, Any] = {}
@@ -254,24 +265,39 @@ def main() -> None:
         r.flushdb()
         timed("CL3 pager fetch-only (REST, nothing stored)",
               lambda: fetch_only(url, r, end_ms, args.concurrency), results)  # fmt: skip
-        for label, archive in (("CL3 end to end, REST (POST -> finished)", False),
-                               ("CL3 end to end, archive (POST -> finished)", True)):  # fmt: skip
-            r.flushdb()
-            control.send("reset")
-            control.recv()
-            count = end_to_end(env, home, end_ms, archive=archive)()
-            elapsed = _inner[-1]
-            results.append((label, count, elapsed))
-            print(f"  {label:<46} {count:>9,} candles {elapsed:8.2f} s "
-                  f"{count / elapsed:>11,.0f} /s", flush=True)  # fmt: skip
-            assert count == len(expected), (count, len(expected))
-            control.send("stats")
-            stats[label] = control.recv()
+        for market in args.markets.split(","):
+            for archive in (False, True):
+                r.flushdb()
+                stats.update(run_end_to_end(control, env, home, end_ms, market, archive, results))
     finally:
         control.send("stop")
         sandbox.join(timeout=10)
         services.down(log=lambda m: None, which=("redis",))
     report(results, stats)
+
+
+def run_end_to_end(
+    control: Any, env: dict[str, str], home: Path, end_ms: int, market: str, archive: bool,
+    results: Results,
+) -> dict[str, Any]:  # fmt: skip
+    """One timed end-to-end run on a freshly reset sandbox; the exchange's counters after it."""
+    label = e2e_label(market, archive)
+    control.send("reset")
+    control.recv()
+    count = end_to_end(env, home, end_ms, archive=archive, market=market)()
+    elapsed = _inner[-1]
+    results.append((label, count, elapsed))
+    print(f"  {label:<46} {count:>9,} candles {elapsed:8.2f} s "
+          f"{count / elapsed:>11,.0f} /s", flush=True)  # fmt: skip
+    want = expected_klines("BTCUSDT", "1m", START_MS, end_ms - 1, now_ms=end_ms + DAY_MS,
+                           market=market)  # fmt: skip
+    assert count == len(want), (market, count, len(want))
+    control.send("stats")
+    return {label: control.recv()}
+
+
+def e2e_label(market: str, archive: bool) -> str:
+    return f"CL3 end to end, {market} {'archive' if archive else 'REST'} (POST -> finished)"
 
 
 def report(results: Results, stats: dict[str, Any]) -> None:
@@ -286,12 +312,13 @@ def report(results: Results, stats: dict[str, Any]) -> None:
         f"({1000 * check['seconds'] / check['pages']:.2f} ms per 1000-candle page{share})"
     )
     for label, seen in stats.items():
-        print(f"  {label}: {seen['klines_requests']} klines requests, weight "
-              f"{seen['weight_used_total']}, {seen['archive_downloads']} archive files, "
+        family = "fapi" if " usdm " in label else "spot"
+        host = seen["families"][family]
+        print(f"  {label}: {host['klines_requests']} klines requests, weight "
+              f"{host['weight_used']} on {family}, {seen['archive_downloads']} archive files, "
               f"{seen['responses_429']} x 429, {seen['responses_418']} x 418")  # fmt: skip
     fetch = "CL3 pager fetch-only (REST, nothing stored)"
-    rest, archive = ("CL3 end to end, REST (POST -> finished)",
-                     "CL3 end to end, archive (POST -> finished)")  # fmt: skip
+    rest, archive = e2e_label("spot", False), e2e_label("spot", True)
     ratios = [
         ("end to end REST / pager fetch-only", rest, fetch),
         (
@@ -301,6 +328,8 @@ def report(results: Results, stats: dict[str, Any]) -> None:
         ),
         ("end to end archive / end to end REST", archive, rest),
         ("pager fetch-only / python-binance", fetch, "python-binance get_historical_klines"),
+        ("usdm REST / spot REST", e2e_label("usdm", False), rest),
+        ("usdm archive / usdm REST", e2e_label("usdm", True), e2e_label("usdm", False)),
     ]
     for name, top, bottom in ratios:
         if top in rates and bottom in rates:

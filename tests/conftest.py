@@ -125,6 +125,8 @@ def env(
         "STORE_BACKEND": "sqlite",
         "SQLITE_PATH": str(tmp_path / "store" / "cl3.sqlite3"),
         "BINANCE_BASE_URL": exchange.url,
+        "BINANCE_USDM_BASE_URL": exchange.url,
+        "BINANCE_COINM_BASE_URL": exchange.url,
         "BINANCE_ARCHIVE_URL": exchange.url,
         "SUPABASE_JWT_SECRET": TEST_SECRET,
         "FETCH_CONCURRENCY": "4",

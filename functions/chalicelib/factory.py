@@ -15,6 +15,7 @@ from chalicelib.routes import (
     audit,
     docs,
     exports,
+    funding,
     health,
     market_data,
     seasonality,
@@ -34,6 +35,7 @@ ROUTE_GROUPS: tuple[RouteGroup, ...] = (
     exports.routes,
     audit.routes,
     seasonality.routes,
+    funding.routes,
     docs.routes,
 )
 

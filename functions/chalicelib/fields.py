@@ -37,7 +37,8 @@ EXPORT_FORMATS = ("csv", "parquet")
 READ_FORMATS = ("json", "csv")
 FILL_MODES = ("none", "null", "ffill")
 
-_SYMBOL = re.compile(r"[A-Z0-9]{2,20}", re.ASCII)
+# Futures contracts carry a suffix after an underscore: BTCUSD_PERP, BTCUSDT_250328.
+_SYMBOL = re.compile(r"[A-Z0-9]{2,20}(_[A-Z0-9]{1,10})?", re.ASCII)
 _TASK_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 
 
@@ -176,7 +177,8 @@ Symbol = Annotated[
     api_field(parse_symbol),
     MissingCode("invalid_symbol", "e.g. 'BTCUSDT'"),
     WithJsonSchema({
-        "type": "string", "pattern": "^[A-Za-z0-9]{2,20}$", "examples": ["BTCUSDT"],
+        "type": "string", "pattern": "^[A-Za-z0-9]{2,20}(_[A-Za-z0-9]{1,10})?$",
+        "examples": ["BTCUSDT", "BTCUSD_PERP"],
         "description": "An exchange symbol; case does not matter.",
     }),
 ]  # fmt: skip

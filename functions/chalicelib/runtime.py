@@ -16,8 +16,9 @@ from cl3_common.auth.jwks import JwksKeySource, jwks_url
 from cl3_common.auth.remote import SupabaseUserCheck
 from cl3_common.auth.subscriptions import SubscriptionTable, SupabaseTierResolver
 from cl3_common.auth.verifier import KeySource, SecretKeySource
-from cl3_common.exchange import BinanceClient, RedisWeightGate, WeightBudget
-from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.exchange.archive_probe import ArchiveProbe
+from cl3_common.exchange.hosts import ExchangeHosts
+from cl3_common.exchange.universe import SymbolUniverse
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings, SettingsError
@@ -33,7 +34,7 @@ class Runtime:
     redis: redis.Redis
     stores: Stores
     authenticator: Authenticator
-    catalog: SymbolCatalog
+    universe: SymbolUniverse
     tasks: TaskService
     entitlements: dict[str, Entitlements]
     clock: Callable[[], float]
@@ -61,16 +62,19 @@ class Runtime:
         authenticator = _authenticator(
             settings, r, supabase_http or requests.Session(), clock=clock, sleep=sleep
         )
-        # The API only asks the exchange for its symbol list; it paces through the same budget.
-        gate = RedisWeightGate(r, WeightBudget(), clock=clock, sleep=sleep, max_ban_wait_s=0)
-        exchange = BinanceClient(settings.BINANCE_BASE_URL, session, gate=gate, clock=clock,
-                                 sleep=sleep, max_attempts=1, timeout_s=REQUEST_READ_S)  # fmt: skip
+        # The API only asks each market for its symbol list, through the same gates as the
+        # workers: nothing is sent to a banned host (it answers 503 at once instead).
+        hosts = ExchangeHosts(settings, r, session, clock=clock, sleep=sleep, max_ban_wait_s=0,
+                              max_attempts=1, timeout_s=REQUEST_READ_S,
+                              catalog_wait_s=REQUEST_WAIT_S)  # fmt: skip
+        probe = ArchiveProbe(settings.BINANCE_ARCHIVE_URL, session, r, clock_ms=clock_ms,
+                             timeout_s=REQUEST_READ_S)  # fmt: skip
         return cls(
             settings=settings,
             redis=r,
             stores=stores,
             authenticator=authenticator,
-            catalog=SymbolCatalog(r, exchange, wait_s=REQUEST_WAIT_S),
+            universe=SymbolUniverse(hosts.catalog, probe),
             tasks=TaskService(r, stores.tasks, clock_ms),
             entitlements=build_entitlements(settings.TIER_LIMITS),
             clock=clock,

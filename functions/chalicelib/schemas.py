@@ -65,7 +65,7 @@ class Progress(Closed):
         "started_at": 1717200000120, "ended_at": None,
     }]})  # fmt: skip
     task_id: str
-    type: Literal["fetch", "refresh", "analyze", "export", "audit"]
+    type: Literal["fetch", "refresh", "analyze", "export", "audit", "funding", "funding_refresh"]
     status: str = _enum(TASK_STATUSES)
     progress: int = Field(ge=0, le=100)
     pages_done: int = Field(ge=0)
@@ -88,7 +88,7 @@ class TaskResult(Open):
     """A finished task's result; the fields after `type` depend on it (docs/api.md)."""
 
     task_id: str
-    type: Literal["fetch", "refresh", "analyze", "export", "audit"]
+    type: Literal["fetch", "refresh", "analyze", "export", "audit", "funding", "funding_refresh"]
 
 
 class Candle(Closed):
@@ -186,9 +186,51 @@ class Coverage(Closed):
     series: list[SeriesCoverage]
 
 
+class SymbolListing(Closed):
+    symbol: str
+    status: str = Field(examples=["TRADING", "BREAK", "DELIVERED"])
+    pair: str | None = Field(default=None, description="Futures: the contract's pair.")
+    contract_type: str | None = Field(default=None, examples=["PERPETUAL", "CURRENT_QUARTER"])
+    onboard_date: EpochMs | None = None
+    delivery_date: EpochMs | None = None
+
+
 class Symbols(Closed):
-    symbols: list[str]
+    market: str = _enum(MARKETS)
+    status: Literal["trading", "all"]
+    symbols: list[str] = Field(description="The names, sorted.")
     count: int
+    listings: list[SymbolListing] = Field(description="The same symbols with their status.")
+
+
+class FundingEvent(Closed):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "funding_time": 1719792000004, "rate": 0.0001, "mark_price": 3433.52,
+        "interval_hours": 8,
+    }]})  # fmt: skip
+    funding_time: EpochMs
+    rate: float = Field(description="A fraction: 0.0001 is 0.01 %.")
+    mark_price: float | None = Field(description="null where the source has none.")
+    interval_hours: int | None = Field(description="Hours since the symbol's previous event.")
+
+
+class FundingPage(Closed):
+    market: str = _enum(MARKETS)
+    symbol: str
+    events: list[FundingEvent]
+    next_cursor: str | None
+
+
+class FundingSeries(Closed):
+    market: str = _enum(MARKETS)
+    symbol: str
+    first_time: EpochMs
+    last_time: EpochMs
+    count: int
+
+
+class FundingCoverage(Closed):
+    series: list[FundingSeries]
 
 
 class Analysis(Open):

@@ -1,8 +1,10 @@
 """`cl3 demo`: the whole ingestion path, offline, against the embedded sandbox exchange.
 
 Starts the local services, the sandbox exchange, the API and a worker; mints a pro token;
-asks for N days of klines; follows the progress endpoint with a live bar; prints what was
-stored. Every process it started is stopped on the way out.
+asks for N days of spot klines, of the same symbol's USDⓈ-M perpetual and of its funding
+rates; follows each task's progress endpoint with a live bar; prints the last spot and
+futures candles side by side (with the basis) and the last funding events. Every process it
+started is stopped on the way out.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def run_demo(home: Path, *, days: int, symbol: str, interval: str) -> int:
             "REDIS_URL": os.environ.get("REDIS_URL", services.redis_url),
             "SQLITE_PATH": os.environ.get("SQLITE_PATH", str(home / "data" / "cl3.sqlite3")),
             "BINANCE_BASE_URL": exchange.url,
+            "BINANCE_USDM_BASE_URL": exchange.url,
+            "BINANCE_COINM_BASE_URL": exchange.url,
             "BINANCE_ARCHIVE_URL": exchange.url,
             "SUPABASE_JWT_SECRET": secret,
         }
@@ -75,14 +79,42 @@ def _run(console: Console, api: str, token: str, symbol: str, interval: str, day
     http.headers["Authorization"] = f"Bearer {token}"
     end_ms = now_ms() // HOUR_MS * HOUR_MS
     start_ms = end_ms - days * 24 * HOUR_MS
-    answer = http.post(
-        f"{api}/api/market-data/fetch",
-        json={"symbol": symbol, "interval": interval, "start": start_ms, "end": end_ms},
-        timeout=10,
+    window = {"symbol": symbol, "interval": interval, "start": start_ms, "end": end_ms}
+    spot = _follow(console, http, api, "/api/market-data/fetch", window, f"spot {symbol}")
+    console.print(
+        f"stored: [bold]{spot['candles_in_range']}[/] candles in range "
+        f"({spot['candles_written']} new, {spot['pages']} pages, "
+        f"{len(spot['gaps'])} exchange gaps, {spot['duration_s']}s)"
     )
+    futures = _follow(console, http, api, "/api/market-data/fetch", {**window, "market": "usdm"},
+                      f"usdm {symbol}")  # fmt: skip
+    console.print(f"stored: [bold]{futures['candles_in_range']}[/] USDⓈ-M perpetual candles")
+    funding = _follow(console, http, api, "/api/funding/fetch",
+                      {"market": "usdm", "symbol": symbol, "start": start_ms, "end": end_ms},
+                      f"funding {symbol}")  # fmt: skip
+    console.print(f"stored: [bold]{funding['events_in_range']}[/] funding events")
+    recent = {"start": end_ms - 5 * HOUR_MS, "end": end_ms}
+    _candles_table(console, http, api, symbol, interval, recent)
+    events = http.get(f"{api}/api/funding/usdm/{symbol}", params={"start": start_ms},
+                      timeout=10).json()["events"][-6:]  # fmt: skip
+    table = Table(title=f"last {len(events)} funding events of {symbol} (USDⓈ-M)")
+    for name in ("funding time (UTC)", "rate %", "mark price", "interval h"):
+        table.add_column(name, justify="right")
+    for e in events:
+        mark = "" if e["mark_price"] is None else f"{e['mark_price']:,.2f}"
+        table.add_row(_utc(e["funding_time"]), f"{100 * e['rate']:.4f}", mark,
+                      str(e["interval_hours"] or ""))  # fmt: skip
+    console.print(table)
+
+
+def _follow(
+    console: Console, http: requests.Session, api: str, path: str, body: dict, label: str
+) -> dict:
+    """Submit, follow the progress endpoint with a live bar, return the task's result."""
+    answer = http.post(f"{api}{path}", json=body, timeout=10)
     answer.raise_for_status()
     task_id = answer.json()["task_id"]
-    console.print(f"fetch {symbol} {interval}, {days} days: task [cyan]{task_id}[/]")
+    console.print(f"{label}: task [cyan]{task_id}[/]")
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -91,32 +123,38 @@ def _run(console: Console, api: str, token: str, symbol: str, interval: str, day
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as bar:
-        row = bar.add_task("ingest", total=100, detail="")
+        row = bar.add_task(label, total=100, detail="")
         while True:
             progress = http.get(f"{api}/api/task/{task_id}/progress", timeout=10).json()
             detail = (f"pages {progress['pages_done']}/{progress['pages_total']}  "
-                      f"candles {progress['candles_written']}")  # fmt: skip
+                      f"written {progress['candles_written']}")  # fmt: skip
             bar.update(row, completed=progress["progress"], detail=detail)
             if progress["status"] in ("finished", "failed", "canceled"):
                 break
             time.sleep(0.2)
     if progress["status"] != "finished":
         raise RuntimeError(f"task ended {progress['status']}: {progress['error']}")
-    result = http.get(f"{api}/api/task/{task_id}/result", timeout=10).json()
-    console.print(
-        f"stored: [bold]{result['candles_in_range']}[/] candles in range "
-        f"({result['candles_written']} new, {result['pages']} pages, "
-        f"{len(result['gaps'])} exchange gaps, {result['duration_s']}s)"
-    )
-    last = http.get(
-        f"{api}/api/market-data/{symbol}/{interval}",
-        params={"start": end_ms - 5 * HOUR_MS, "end": end_ms},
-        timeout=10,
-    ).json()["candles"]
-    table = Table(title=f"last {len(last)} candles of {symbol} {interval}")
-    for name in ("open_time (UTC)", "open", "high", "low", "close", "volume"):
+    return http.get(f"{api}/api/task/{task_id}/result", timeout=10).json()
+
+
+def _candles_table(
+    console: Console, http: requests.Session, api: str, symbol: str, interval: str, recent: dict
+) -> None:
+    path = f"{api}/api/market-data/{symbol}/{interval}"
+    spot = http.get(path, params=recent, timeout=10).json()["candles"]
+    perp = {c["open_time"]: c for c in http.get(path, params={**recent, "market": "usdm"},
+                                                timeout=10).json()["candles"]}  # fmt: skip
+    table = Table(title=f"last {len(spot)} candles of {symbol} {interval}: spot and perpetual")
+    for name in ("open_time (UTC)", "spot close", "perp close", "basis bp", "spot volume"):
         table.add_column(name, justify="right")
-    for c in last:
-        opened = time.strftime("%Y-%m-%d %H:%M", time.gmtime(c["open_time"] / 1000))
-        table.add_row(opened, *(f"{c[k]:,.2f}" for k in ("open", "high", "low", "close", "volume")))
+    for c in spot:
+        other = perp.get(c["open_time"])
+        close = f"{other['close']:,.2f}" if other else ""
+        basis = f"{1e4 * (other['close'] / c['close'] - 1):+.1f}" if other else ""
+        table.add_row(_utc(c["open_time"]), f"{c['close']:,.2f}", close, basis,
+                      f"{c['volume']:,.2f}")  # fmt: skip
     console.print(table)
+
+
+def _utc(ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ms / 1000))

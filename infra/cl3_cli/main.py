@@ -109,6 +109,8 @@ def cmd_seasonality(args: argparse.Namespace) -> int:
         out=args.out,
         params_json=args.params,
         store=not args.no_store,
+        market=args.market,
+        kind=args.kind,
     )
 
 
@@ -130,8 +132,9 @@ def cmd_store(args: argparse.Namespace) -> int:
     console.print(
         f"{report.series} series ({report.series_skipped} already complete), "
         f"{report.candles_copied:,} candles written, {report.tasks} tasks, "
-        f"{report.tracked} tracked series, {report.analyses} analyses, fetch records of "
-        f"{report.ledger_series} series, {report.archive_files} archive checksums"
+        f"{report.tracked} tracked series, {report.analyses} analyses, "
+        f"{report.funding_events:,} funding events, fetch records of {report.ledger_series} "
+        f"series, {report.archive_files} archive checksums"
     )
     for problem in report.mismatches:
         console.print(f"[red]count mismatch[/] {problem}")
@@ -199,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="heatmap PNG path (default: SYMBOL_INTERVAL_heatmap.png)")
     p.add_argument("--params", help='analysis params as JSON, e.g. \'{"fast": 10, "slow": 30}\'')
     p.add_argument("--no-store", action="store_true", help="do not store it in `seasonality`")
+    p.add_argument("--market", default="spot", choices=("spot", "usdm", "coinm"))
+    p.add_argument("--kind", default="trade", choices=("trade", "mark", "index", "premium"))
     p.set_defaults(func=cmd_seasonality)
 
     p = sub.add_parser("store", help="move data between store backends")

@@ -21,6 +21,7 @@ from cl3_common.intervals import now_ms as wall_now_ms
 from cl3_common.intervals import validate_interval
 from cl3_common.settings import Settings
 from cl3_common.store import SeriesKey, open_stores
+from cl3_common.store.keys import validate_kind, validate_market
 from cl3_common.timeparse import parse_time_ms
 
 
@@ -35,6 +36,8 @@ def run_seasonality(
     params_json: str | None = None,
     store: bool = True,
     console: Console | None = None,
+    market: str = "spot",
+    kind: str = "trade",
 ) -> int:
     console = console or Console()
     # The worker side (pandas, matplotlib): imported only when the command runs.
@@ -44,6 +47,7 @@ def run_seasonality(
     try:
         symbol = symbol.strip().upper()
         validate_interval(interval)
+        validate_kind(validate_market(market), kind)
         start_ms = parse_time_ms(start, "start") if start else None
         now_ms = wall_now_ms()
         end_ms = min(parse_time_ms(end, "end"), now_ms) if end else now_ms
@@ -52,9 +56,9 @@ def run_seasonality(
         console.print(f"[red]cl3 seasonality:[/] {getattr(e, 'message', e)}")
         return 2
     stores = open_stores(settings)
-    key = SeriesKey(symbol, interval)
+    key = SeriesKey(symbol, interval, market, kind)
     try:
-        with console.status(f"analysing {symbol} {interval} ..."):
+        with console.status(f"analysing {key.label()} ..."):
             try:
                 outcome = compute_analysis(
                     stores.candles, key, start_ms, end_ms, params, now_ms=now_ms

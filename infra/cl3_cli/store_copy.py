@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cl3_common.store import SeriesBounds, SeriesKey, Stores
+from cl3_common.store import FundingKey, SeriesBounds, SeriesKey, Stores
 
 CHUNK = 50_000
 FAR_FUTURE_MS = 2**62
@@ -31,6 +31,7 @@ class CopyReport:
     tracked: int = 0
     ledger_series: int = 0
     archive_files: int = 0
+    funding_events: int = 0
     mismatches: list[str] = field(default_factory=list)
 
 
@@ -78,6 +79,7 @@ def copy_small_stores(source: Stores, target: Stores, report: CopyReport) -> Non
     for key in source.series.all():
         target.series.track(key)
         report.tracked += 1
+    copy_funding(source, target, report)
     for key in source.analyses.series_keys():
         doc = source.analyses.get(key)
         if doc is not None:
@@ -104,12 +106,30 @@ def copy_provenance(source: Stores, target: Stores, report: CopyReport) -> None:
         after = page[-1]["path"]
 
 
+def copy_funding(source: Stores, target: Stores, report: CopyReport) -> None:
+    """Funding events (three a day per symbol: each series is small) and tracked series."""
+    for bounds in source.funding.list_series():
+        key = FundingKey(bounds.market, bounds.symbol)
+        cursor = bounds.first_time
+        while rows := source.funding.read(key, cursor, bounds.last_time + 1, CHUNK):
+            report.funding_events += target.funding.insert(key, rows)
+            cursor = rows[-1][0] + 1
+    for key in source.funding.tracked():
+        target.funding.track(key)
+
+
 def verify(source: Stores, target: Stores, report: CopyReport) -> None:
     for bounds in source.candles.list_series():
         key = key_of(bounds)
         got = target.candles.count(key, bounds.first_open_time, bounds.last_open_time + 1)
         if got != bounds.count:
             report.mismatches.append(f"{key.label()}: source {bounds.count}, target {got}")
+    for funding in source.funding.list_series():
+        fkey = FundingKey(funding.market, funding.symbol)
+        copied = target.funding.bounds(fkey)
+        if copied is None or copied.count != funding.count:
+            got = copied.count if copied else 0
+            report.mismatches.append(f"{fkey.label()}: source {funding.count}, target {got}")
 
 
 def copy_stores(source: Stores, target: Stores, console: Console | None = None) -> CopyReport:

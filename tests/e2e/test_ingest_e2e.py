@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from rq import Worker
 
 from cl3_cli.processes import ProcessGroup, free_port
 from cl3_common.settings import Settings
@@ -133,7 +134,9 @@ def test_fetch_stores_exactly_what_the_exchange_served(stack, backend_env, token
 
 
 @pytest.mark.parametrize("backend_env", ["sqlite"], indirect=True)
-def test_rq_info_shows_the_queue_and_the_worker(stack, env):
+def test_rq_info_shows_the_queue_and_the_worker(stack, env, redis_client):
+    # The worker registers once it has imported the job code (a second or two after start).
+    wait_until(lambda: Worker.count(connection=redis_client) == 1, timeout_s=30, interval_s=0.1)
     info = subprocess.run(
         [sys.executable, "-m", "rq.cli", "info", "--url", env["REDIS_URL"]],
         capture_output=True,

@@ -146,6 +146,13 @@ def test_the_client_round_trips_every_endpoint(stack, token):
     assert usage["this_month"]["candles_fetched"] == 2 * WEEK_OF_HOURS
     assert usage["jobs"]["running"] == 0
 
+    coinm = client.symbols("coinm", "all")
+    assert "BTCUSD_PERP" in coinm["symbols"] and coinm["count"] == len(coinm["listings"])
+    funding = client.submit_funding("usdm", "BTCUSDT", START, END)
+    assert client.wait(funding["task_id"])["status"] == "finished"
+    events = client.funding("usdm", "BTCUSDT", START, END)
+    assert len(events) == 21 and {e["interval_hours"] for e in events} == {8}
+
 
 def test_each_error_status_is_its_exception_with_the_api_code(stack, stack_env, token, tmp_path):
     waits: list[float] = []

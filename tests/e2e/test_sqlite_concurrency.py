@@ -31,7 +31,7 @@ def test_two_workers_and_api_reads_share_the_file(env, token, tmp_path: Path):
 
     def read_while_ingesting() -> None:
         http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {token('reader', 'pro')}"
+        http.headers["Authorization"] = f"Bearer {token('reader', 'enterprise')}"
         while not stop.is_set():
             for url in (f"{base}/api/market-data/BTCUSDT/1m?start={START}&limit=5000",
                         f"{base}/api/market-data/coverage"):  # fmt: skip

@@ -1,8 +1,10 @@
-"""The public kline archive (data.binance.vision layout): monthly and daily zips of CSV.
+"""The public archive (data.binance.vision): monthly and daily zips of CSV, every market.
 
 Whole past months and days download far faster than paging the REST API. Every zip is
 checked against its `.CHECKSUM` (SHA-256) before anything is parsed; a corrupt file is
-refetched once and otherwise left to the REST pager, never stored. A host that cannot be
+refetched once and otherwise left to the REST pager, never stored. Paths are
+`cl3_common.exchange.archive_paths`; futures files start with a header row, spot files from
+2025 carry microsecond timestamps. A host that cannot be
 reached or answers 5xx raises `ArchiveUnavailable` after a few quick retries; the pager then
 pages that period from REST (pager.py).
 """
@@ -14,13 +16,13 @@ import io
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from cl3_common.errors import RetryableError
+from cl3_common.exchange.archive_paths import klines_file
 from cl3_common.intervals import DAY_MS, next_open
 from cl3_common.store import Row
 
@@ -42,17 +44,16 @@ class ArchiveUnavailable(RetryableError):
         self.reason = reason
 
 
-def archive_interval(interval: str) -> str:
-    # Binance names the monthly interval "1mo" on the archive (1M vs 1m on case-insensitive S3).
-    return "1mo" if interval == "1M" else interval
-
-
-def file_path(symbol: str, interval: str, period_start_ms: int, daily: bool) -> str:
-    day = datetime.fromtimestamp(period_start_ms / 1000, tz=UTC)
-    iv = archive_interval(interval)
-    stamp = day.strftime("%Y-%m-%d" if daily else "%Y-%m")
-    kind = "daily" if daily else "monthly"
-    return f"/data/spot/{kind}/klines/{symbol}/{iv}/{symbol}-{iv}-{stamp}.zip"
+def file_path(
+    symbol: str,
+    interval: str,
+    period_start_ms: int,
+    daily: bool,
+    *,
+    market: str = "spot",
+    kind: str = "trade",
+) -> str:
+    return klines_file(symbol, interval, period_start_ms, daily, market=market, kind=kind)
 
 
 def parse_rows(csv_bytes: bytes) -> list[Row]:
@@ -92,7 +93,7 @@ def rows_of(columns: Columns) -> list[Row]:
 
 @dataclass(frozen=True)
 class ArchiveFile:
-    """A verified archive file: its rows and the SHA-256 its `.CHECKSUM` published for it,
+    """A verified klines file: its rows and the SHA-256 its `.CHECKSUM` published for it,
     with the same values as columns (for checks that run on whole columns)."""
 
     path: str
@@ -118,13 +119,26 @@ class ArchiveClient:
         self._max_attempts = max_attempts
 
     def rows(self, path: str) -> list[Row] | None:
-        """The file's candles as stored rows, or None when the archive has no such file."""
+        """The klines file's candles as stored rows, or None when the archive has no such file."""
         loaded = self.load(path)
         return None if loaded is None else loaded.rows
 
     def load(self, path: str) -> ArchiveFile | None:
-        """The verified file with its checksum (recorded when loaded, re-checked by audits),
-        or None when the archive has no such file."""
+        """The verified klines file with its checksum (recorded when loaded, re-checked by
+        audits), or None when the archive has no such file."""
+        verified = self._verified(path)
+        if verified is None:
+            return None
+        columns = parse_columns(verified[1])
+        return ArchiveFile(path, verified[0], rows_of(columns), columns)
+
+    def csv(self, path: str) -> bytes | None:
+        """The verified CSV inside the zip, or None when the archive has no such file."""
+        verified = self._verified(path)
+        return None if verified is None else verified[1]
+
+    def _verified(self, path: str) -> tuple[str, bytes] | None:
+        """(SHA-256, the CSV) of the zip, refetched once when it does not match its checksum."""
         for attempt in range(2):
             payload = self._get(path)
             if payload is None:
@@ -133,8 +147,7 @@ class ArchiveClient:
             if checksum is None:
                 return None  # an unverifiable file is never stored
             try:
-                sha256, columns = _verified_columns(payload, checksum)
-                return ArchiveFile(path, sha256, rows_of(columns), columns)
+                return _verified_csv(payload, checksum)
             except CorruptArchive:
                 if attempt == 1:
                     raise
@@ -162,8 +175,8 @@ class ArchiveClient:
         raise ArchiveUnavailable(path, f"HTTP {response.status_code}")
 
 
-def _verified_columns(payload: bytes, checksum_file: bytes) -> tuple[str, Columns]:
-    """(the SHA-256, the columns) of a zip that matches its published checksum."""
+def _verified_csv(payload: bytes, checksum_file: bytes) -> tuple[str, bytes]:
+    """(the SHA-256, the CSV inside) of a zip that matches its published checksum."""
     expected = checksum_file.decode(errors="replace").split()[0].lower() if checksum_file else ""
     sha256 = hashlib.sha256(payload).hexdigest()
     if sha256 != expected:
@@ -173,7 +186,7 @@ def _verified_columns(payload: bytes, checksum_file: bytes) -> tuple[str, Column
             names = [n for n in archive.namelist() if n.endswith(".csv")]
             if len(names) != 1:
                 raise CorruptArchive(f"archive holds {len(names)} CSV files, expected 1")
-            return sha256, parse_columns(archive.read(names[0]))
+            return sha256, archive.read(names[0])
     except zipfile.BadZipFile as e:
         raise CorruptArchive("archive is not a readable zip") from e
 

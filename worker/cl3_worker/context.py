@@ -4,6 +4,8 @@ RQ forks a work horse per job; database and redis-py connections must not cross 
 context is cached per process id and rebuilt in a child on first use. Everything but Redis is
 opened on first use: a job that fails early (or records an outage) needs no store, an analysis
 needs no exchange, and a store that is down does not stop a failure from being recorded.
+Exchange clients are per market (each host has its own budget and ban breaker) and built on
+first use: a worker that only ever fetches spot never asks the futures hosts for anything.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import redis
 import requests
 from requests.adapters import HTTPAdapter
 
-from cl3_common.exchange import BinanceClient, RedisWeightGate
-from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.exchange import BinanceClient
+from cl3_common.exchange.hosts import ExchangeHosts
+from cl3_common.exchange.universe import SymbolUniverse
 from cl3_common.intervals import Clock, ms_clock
 from cl3_common.redis_conn import connect_job_redis
 from cl3_common.settings import Settings
@@ -72,23 +75,35 @@ class WorkerContext:
         return session
 
     @cached_property
-    def exchange(self) -> BinanceClient:
-        """The REST client, paced by the weight budget every worker shares through Redis."""
-        s = self.settings
-        # The budget comes from exchangeInfo; the catalogue is cached in Redis for everyone.
-        bootstrap = BinanceClient(s.BINANCE_BASE_URL, self.http, clock=self.clock,
-                                  sleep=self.sleep)  # fmt: skip
-        budget = SymbolCatalog(self.redis, bootstrap).info().budget
-        gate = RedisWeightGate(self.redis, budget, clock=self.clock, sleep=self.sleep)
-        # exchangeInfo itself weighs 20: make the shared budget know what it already spent.
-        gate.observe_used_weight(bootstrap.last_used_weights.get(budget.header.upper(), 0))
-        return BinanceClient(s.BINANCE_BASE_URL, self.http, gate=gate, clock=self.clock,
+    def hosts(self) -> ExchangeHosts:
+        return ExchangeHosts(self.settings, self.redis, self.http, clock=self.clock,
                              sleep=self.sleep)  # fmt: skip
+
+    def exchange_for(self, market: str) -> BinanceClient:
+        """The market's REST client, paced by the budget of its host (from that host's own
+        exchangeInfo) that every worker shares through Redis."""
+        return self.hosts.client(market)
+
+    @property
+    def exchange(self) -> BinanceClient:
+        """The spot client."""
+        return self.exchange_for("spot")
+
+    @property
+    def universe(self) -> SymbolUniverse:
+        """Which symbols each market's REST API lists (the API already asked the archive)."""
+        return SymbolUniverse(self.hosts.catalog, None)
 
     @cached_property
     def archive(self) -> ArchiveClient | None:
+        """The archive as a shortcut for listed symbols (whole past days and months)."""
         if not self.settings.ARCHIVE_BACKFILL:
             return None
+        return self.archive_source
+
+    @cached_property
+    def archive_source(self) -> ArchiveClient:
+        """The archive as a source: the only one of symbols REST no longer serves."""
         return ArchiveClient(self.settings.BINANCE_ARCHIVE_URL, self.http, sleep=self.sleep)
 
     def close(self) -> None:

@@ -1,20 +1,25 @@
 """Pages a [start, end) range of klines from the exchange into the store, several in flight.
 
-Work is planned on the interval grid (see plan.py); units already complete in the store are
+Work is planned on the interval grid (see plan.py) in two phases: first the archive files
+(whole past days and months), then full REST pages over everything the archive did not
+cover, including files it turned out not to have. Units already complete in the store are
 skipped, so a re-run or a retry after a crash resumes instead of starting over. Only closed
 candles are written. Progress is reported after every unit. Pacing is the client's job: its
-gate reserves request weight from the budget shared by every worker.
+gate reserves request weight from the budget its market's host shares with every worker.
 
-The archive is a shortcut, never a requirement: a file that is missing, corrupt (checksum) or
-cannot be downloaded (connection refused, timeout, 5xx) is paged from the REST API instead,
-with a warning in the report. After a transport failure the archive is not tried again in this
-run (one dead host costs one file's retries, not one per file). Only the exchange's own refusal
-of a REST request (ExchangeRejected: -1121, -1120, ...) fails the fetch.
+The archive is a shortcut, never a requirement, while REST serves the symbol: a file that is
+missing, corrupt (checksum) or cannot be downloaded (connection refused, timeout, 5xx) is paged
+from the REST API instead, with a warning in the report. After a transport failure the
+archive is not tried again in this run (one dead host costs one file's retries, not one per
+file). Only the exchange's own refusal of a REST request (ExchangeRejected: -1121, -1120, ...)
+fails the fetch. For a symbol REST no longer serves the archive is all there is: a file it
+lacks is reported, and an archive host that cannot be reached is an outage (retried).
 
 Every page passes a plausibility check before any of it is stored (page_check.py): a page
 that fails is asked for once more; a REST page that fails again is rejected (reported, not
-stored), an archive file that fails again is paged from REST. The checksum of every archive
-file stored is recorded (`ArchiveFileStore`), so an audit can tell a re-uploaded file.
+stored), an archive file that fails again is paged from REST (rejected when REST does not
+serve the symbol). The checksum of every archive file stored is recorded
+(`ArchiveFileStore`), so an audit can tell a re-uploaded file.
 """
 
 from __future__ import annotations
@@ -26,17 +31,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
+from cl3_common.errors import InvalidSymbol
+from cl3_common.exchange.client import BinanceClient
 from cl3_common.store import Row, SeriesKey
 from cl3_common.store.protocols import ArchiveFileStore
-from cl3_worker.archive import (
-    ArchiveClient,
-    ArchiveFile,
-    ArchiveUnavailable,
-    CorruptArchive,
-)
+from cl3_worker.archive import ArchiveClient, ArchiveFile, ArchiveUnavailable, CorruptArchive
 from cl3_worker.page_check import ImplausiblePage, RejectedPage, checked_file, checked_rest_rows
-from cl3_worker.plan import Unit, incomplete_units, plan_units, rest_pages
+from cl3_worker.plan import Unit, archive_units, incomplete_units, rest_units, uncovered
 
 log = logging.getLogger("cl3.worker.pager")
 
@@ -56,29 +57,36 @@ class PagerReport:
     rest_pages: int = 0
     archive_files: int = 0
     archive_fallbacks: int = 0
+    archive_missing: int = 0  # files the archive lacks where it is the only source
     candles_written: int = 0
     candles_received: int = 0
     # Why archive files were paged from REST instead (missing files are not counted here).
     archive_problems: Counter[str] = field(default_factory=Counter)
-    # REST pages that failed the plausibility check twice: not stored.
+    # Pages that failed the plausibility check twice: not stored.
     rejected_pages: list[RejectedPage] = field(default_factory=list)
     # [start, end) of the units stored by this run (rejected pages excluded).
     stored_spans: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
-        return [
+        notes = [
             f"{n} archive file{'s' if n > 1 else ''} could not be used ({reason}); "
             "paged from the REST API instead"
             for reason, n in self.archive_problems.items()
         ]
+        if self.archive_missing:
+            notes.append(
+                f"{self.archive_missing} archive file(s) of this symbol do not exist; the REST "
+                "API no longer serves it, so their candles are missing"
+            )
+        return notes
 
 
 ProgressCallback = Callable[[PagerReport], None]
 
 
 class ArchiveFallback(Exception):
-    """An archive unit to page from REST instead; `reason` is None for a missing file."""
+    """An archive unit the archive could not give; `reason` is None for a missing file."""
 
     def __init__(self, reason: str | None) -> None:
         super().__init__(reason or "not in the archive")
@@ -103,78 +111,116 @@ class KlinePager:
         self._archive = archive
         self._archive_files = archive_files
         self._archive_down: str | None = None  # why the archive host is not tried again
+        self._use_rest = True
         self._loaded: dict[str, tuple[str, int]] = {}  # archive path -> (sha256, rows)
         self.report: PagerReport | None = None  # the last run's, also when it raised
 
     def run(
-        self, key: SeriesKey, start_ms: int, end_ms: int, on_progress: ProgressCallback
+        self,
+        key: SeriesKey,
+        start_ms: int,
+        end_ms: int,
+        on_progress: ProgressCallback,
+        *,
+        use_rest: bool = True,
     ) -> PagerReport:
-        units = plan_units(
-            key.symbol, key.interval, start_ms, end_ms,
-            now_ms=self._clock_ms(), use_archive=self._archive is not None,
-        )  # fmt: skip
-        todo = deque(incomplete_units(units, self._candles.open_times(key, start_ms, end_ms)))
-        report = PagerReport(pages_total=len(units), pages_skipped=len(units) - len(todo))
+        """`use_rest=False`: the REST API does not serve the symbol (delisted); the archive's
+        files, partial ones at the ends included, are all there is."""
+        now_ms = self._clock_ms()
+        self._use_rest, self._archive_down = use_rest, None
+        files: list[Unit] = []
+        if self._archive is not None:
+            files = archive_units(key, start_ms, end_ms, now_ms=now_ms, edges=not use_rest)
+        if not use_rest and not files:
+            raise InvalidSymbol(f"{key.label()}: the exchange does not list {key.symbol} and "
+                                "the archive has no complete day of it in the range")  # fmt: skip
+        stored = list(self._candles.open_times(key, start_ms, end_ms))
+        pages = self._rest_plan(key, start_ms, end_ms, files) if use_rest else []
+        file_todo = incomplete_units(files, stored)
+        page_todo = incomplete_units(pages, stored)
+        report = PagerReport(pages_total=len(files) + len(pages))
         self.report = report
+        files_skipped = len(files) - len(file_todo)
+        report.pages_skipped = files_skipped + len(pages) - len(page_todo)
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
-            pending: dict[Future[list[Row]], Unit] = {}
-
-            def keep_busy() -> None:
-                while todo and len(pending) < self._concurrency:
-                    unit = todo.popleft()
-                    pending[pool.submit(self._fetch, key, unit)] = unit
-
-            try:
-                while todo or pending:
-                    keep_busy()
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    units, rows = self._collect(done, pending, todo, report, key.interval)
-                    # Fetchers stay busy while this thread writes. One writer: the database
-                    # sees sequential bulk inserts, one per batch of pages that finished
-                    # together, instead of competing ones.
-                    keep_busy()
-                    if units:
-                        self._store(key, units, rows, report)
-                        on_progress(report)
-            except BaseException:
-                for future in pending:
-                    future.cancel()
-                raise
+            missing = self._run_units(pool, key, file_todo, report, on_progress)
+            if missing and use_rest:
+                # Files the archive lacks join the REST stretches around them, paged in full.
+                log.warning("%s: %d archive files missing or corrupt; paging them from REST",
+                            key.label(), len(missing))  # fmt: skip
+                kept = [u for u in files if u not in missing]
+                pages = self._rest_plan(key, start_ms, end_ms, kept)
+                page_todo = incomplete_units(pages, stored)
+                report.archive_fallbacks += len(missing)
+                report.pages_total = len(kept) + len(pages)
+                report.pages_skipped = files_skipped + len(pages) - len(page_todo)
+                report.pages_done = len(kept) + len(pages) - len(page_todo)
+            elif missing:
+                if len(missing) == len(file_todo) and not files_skipped:
+                    raise InvalidSymbol(f"{key.label()}: the exchange does not list "
+                                        f"{key.symbol} and the archive has none of its files "
+                                        "in the range")  # fmt: skip
+                report.archive_missing += len(missing)
+                report.pages_done += len(missing)  # nothing more to get for them
+            self._run_units(pool, key, page_todo, report, on_progress)
         return report
 
-    @staticmethod
-    def _collect(
-        done: set[Future[list[Row]]],
-        pending: dict[Future[list[Row]], Unit],
-        todo: deque[Unit],
+    def _rest_plan(self, key: SeriesKey, start: int, end: int, files: list[Unit]) -> list[Unit]:
+        market = self._exchange.market
+        return rest_units(key.interval, uncovered(start, end, files), limit=market.page_limit,
+                          max_span_ms=market.max_span_ms)  # fmt: skip
+
+    def _run_units(
+        self,
+        pool: ThreadPoolExecutor,
+        key: SeriesKey,
+        units: list[Unit],
         report: PagerReport,
-        interval: str,
-    ) -> tuple[list[Unit], list[Row]]:
-        """The finished units and their rows; archive units that could not be used go back as
-        REST pages."""
-        units: list[Unit] = []
-        rows: list[Row] = []
-        for future in done:
-            unit = pending.pop(future)
-            try:
-                rows.extend(future.result())
-            except ImplausiblePage as rejected:
-                report.rejected_pages.append(rejected.page)
-                report.pages_done += 1
-                continue
-            except ArchiveFallback as fallback:
-                # Not (yet) in the archive, corrupt twice, or unreachable: page it from REST.
-                pages = rest_pages(unit.start_ms, unit.end_ms, interval)
-                todo.extendleft(reversed(pages))
-                report.pages_total += len(pages) - 1
-                report.archive_fallbacks += 1
-                if fallback.reason:
-                    report.archive_problems[fallback.reason] += 1
-                continue
-            units.append(unit)
-        return units, rows
+        on_progress: ProgressCallback,
+    ) -> list[Unit]:
+        """Fetch and store the units; returns the archive units the archive could not give."""
+        todo, missing = deque(units), []
+        pending: dict[Future[list[Row]], Unit] = {}
+
+        def keep_busy() -> None:
+            while todo and len(pending) < self._concurrency:
+                unit = todo.popleft()
+                pending[pool.submit(self._fetch, key, unit)] = unit
+
+        try:
+            while todo or pending:
+                keep_busy()
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                finished: list[Unit] = []
+                rows: list[Row] = []
+                for future in done:
+                    unit = pending.pop(future)
+                    try:
+                        rows.extend(future.result())
+                    except ImplausiblePage as rejected:
+                        report.rejected_pages.append(rejected.page)
+                        report.pages_done += 1
+                        continue
+                    except ArchiveFallback as fallback:
+                        missing.append(unit)
+                        if fallback.reason:
+                            report.archive_problems[fallback.reason] += 1
+                        continue
+                    finished.append(unit)
+                # Fetchers stay busy while this thread writes. One writer: the database sees
+                # sequential bulk inserts, one per batch of pages that finished together,
+                # instead of competing ones.
+                keep_busy()
+                if finished:
+                    self._store(key, finished, rows, report)
+                    on_progress(report)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+        return sorted(missing, key=lambda u: u.start_ms)
 
     def _store(
         self, key: SeriesKey, units: list[Unit], rows: list[Row], report: PagerReport
@@ -207,8 +253,9 @@ class KlinePager:
     def _rest_rows(self, key: SeriesKey, unit: Unit) -> list[Row]:
         def fetch() -> list[list[Any]]:
             return self._exchange.klines(
-                key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
-            )
+                key.symbol, key.interval, unit.start_ms, unit.end_ms - 1,
+                limit=self._exchange.market.page_limit, kind=key.kind,
+            )  # fmt: skip
 
         return checked_rest_rows(fetch, key, unit.start_ms, unit.end_ms)
 
@@ -216,8 +263,11 @@ class KlinePager:
         try:
             loaded = checked_file(lambda: self._archive_file(path), key, path, unit.start_ms)
         except ImplausiblePage:
+            if not self._use_rest:
+                raise  # the only source: rejected, and recorded as failed
             raise ArchiveFallback("implausible candles") from None
         if loaded is None:
+            log.info("archive has no %s", path)
             raise ArchiveFallback(None)
         self._loaded[path] = (loaded.sha256, len(loaded.rows))
         return loaded.rows
@@ -228,9 +278,11 @@ class KlinePager:
         try:
             loaded = self._archive.load(path)
         except CorruptArchive as e:
-            log.warning("archive %s: %s (twice); using the REST API", path, e)
+            log.warning("archive %s: %s (twice); not stored", path, e)
             raise ArchiveFallback(str(e)) from None
         except (ArchiveUnavailable, OSError, ValueError) as e:
+            if not self._use_rest:
+                raise  # the only source is down: an outage, waited out by the job runner
             # Any failure to download or read it: the REST API has the same candles.
             reason = getattr(e, "reason", None) or type(e).__name__
             self._archive_down = f"archive unreachable: {reason}"

@@ -5,7 +5,7 @@ client = Client.from_env()                 # CL3_API_URL, CL3_TOKEN
 df = client.fetch("BTCUSDT", "1h", "2024-01-01", "2024-02-01")
 """
 
-from cl3.client.api import Client, as_time
+from cl3.client.api import Client
 from cl3.client.errors import (
     ApiError,
     BadRequest,
@@ -25,6 +25,7 @@ from cl3.client.errors import (
     UnsupportedMediaType,
 )
 from cl3.client.frames import candles_frame
+from cl3.client.times import as_time
 
 __all__ = [
     "ApiError",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import requests
@@ -18,7 +17,9 @@ from rich.console import Console
 
 from cl3.client.errors import TaskFailed
 from cl3.client.frames import candles_frame
+from cl3.client.funding import FundingMethods
 from cl3.client.progress import follow
+from cl3.client.times import TimeLike, as_time
 from cl3.client.transport import DEFAULT_TIMEOUT_S, Transport
 from cl3.client.types import (
     Analysis,
@@ -40,12 +41,11 @@ from cl3.client.types import (
 if TYPE_CHECKING:
     import pandas as pd
 
-TimeLike = str | int | datetime
 DEFAULT_URL = "http://127.0.0.1:8000"
 PAGE_SIZE = 5000  # the API's largest page
 
 
-class Client:
+class Client(FundingMethods):
     def __init__(
         self,
         base_url: str = DEFAULT_URL,
@@ -86,8 +86,12 @@ class Client:
     def openapi(self) -> dict[str, Any]:
         return self._json("GET", "/openapi.json")
 
-    def symbols(self) -> Symbols:
-        return self._json("GET", "/api/symbols")
+    def symbols(
+        self, market: Market = "spot", status: Literal["trading", "all"] = "trading"
+    ) -> Symbols:
+        params = {k: v for k, v in (("market", market), ("status", status))
+                  if v not in ("spot", "trading")}  # fmt: skip
+        return self._json("GET", "/api/symbols", params=params)
 
     def usage(self) -> Usage:
         return self._json("GET", "/api/usage")
@@ -332,14 +336,6 @@ class Client:
 
     def _json(self, method: str, path: str, **options: Any) -> Any:
         return self.http.request(method, path, **options).json()
-
-
-def as_time(value: TimeLike) -> str | int:
-    """What the API takes: epoch ms as they are, datetimes as ISO-8601 (naive ones as UTC)."""
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.isoformat()
-    return value
 
 
 def _series_params(market: str, kind: str) -> dict[str, str]:

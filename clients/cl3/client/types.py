@@ -88,9 +88,35 @@ class Coverage(TypedDict):
     series: list[SeriesCoverage]
 
 
+class SymbolListing(TypedDict, total=False):
+    symbol: str
+    status: str
+    pair: str | None  # futures only, as the dates
+    contract_type: str | None
+    onboard_date: int | None
+    delivery_date: int | None
+
+
 class Symbols(TypedDict):
+    market: str
+    status: str
     symbols: list[str]
     count: int
+    listings: list[SymbolListing]
+
+
+class FundingEvent(TypedDict):
+    funding_time: int
+    rate: float
+    mark_price: float | None
+    interval_hours: int | None
+
+
+class FundingPage(TypedDict):
+    market: str
+    symbol: str
+    events: list[FundingEvent]
+    next_cursor: str | None
 
 
 class Usage(TypedDict):

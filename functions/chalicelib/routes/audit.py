@@ -9,12 +9,11 @@ from chalice import Response
 from chalicelib.declarations import Access, Call, RouteGroup
 from chalicelib.fields import EndTime, Flag, Interval, Kind, Market, StartTime, Symbol
 from chalicelib.inputs import Inputs, NoInputs, TimeWindow
-from chalicelib.markets import SeriesInputs, require_listed, require_served_market
+from chalicelib.markets import SeriesInputs, require_known, series_key
 from chalicelib.plans import require_interval, require_range
 from chalicelib.router import accepted
 from chalicelib.routes.market_data import ACCEPTED
 from cl3_common.errors import InvalidRequest
-from cl3_common.store import SeriesKey
 from cl3_common.tasks import TaskType
 
 routes = RouteGroup("market data")
@@ -59,13 +58,13 @@ class AuditQuery(Inputs):
 def audit(call: Call[NoInputs, AuditQuery, AuditBody]) -> Response:
     body, rt, plan = call.body, call.runtime, call.plan
     repair = _repair(call.query.repair, body)
-    require_served_market(body.market)
-    require_listed(rt.catalog, body.symbol)  # delisted symbols can be audited from what is left
     require_interval(call.user, plan, body.interval, "audit")
     require_range(call.user, plan, body.start, body.end_ms, "audit")
-    key = SeriesKey(body.symbol, body.interval, body.market, body.kind)
+    key = series_key(body.symbol, body.interval, body.market, body.kind)
+    # The sources to compare with must know the symbol (delisted ones: the archive).
+    require_known(rt.universe, key, body.start, body.end_ms)
     params: dict[str, Any] = {
-        "symbol": body.symbol, "interval": body.interval, "start_ms": body.start,
+        "symbol": key.symbol, "interval": key.interval, "start_ms": body.start,
         "end_ms": body.end_ms, "repair": repair,
         **({} if key.is_default else {"market": key.market, "kind": key.kind}),
     }  # fmt: skip

@@ -27,7 +27,7 @@ from chalicelib.fields import (
     encode_cursor,
 )
 from chalicelib.inputs import Inputs, NoInputs, TimeWindow
-from chalicelib.markets import SeriesInputs, require_served_market
+from chalicelib.markets import SeriesInputs, require_known, series_key, stored_name
 from chalicelib.plans import require_interval, require_range
 from chalicelib.router import accepted, json_response
 from chalicelib.schemas import CandlePage, Coverage, TaskAccepted
@@ -85,9 +85,11 @@ class CoverageQuery(SeriesInputs):
     "/api/market-data/fetch",
     summary="Fetch a range of candles from the exchange into the store",
     description=(
-        "Validates the symbol against the exchange, the interval and range against your plan, "
-        "then enqueues a task. An identical request of yours while one is queued or running "
-        "returns the same `task_id`. `end` defaults to now."
+        "Validates the interval and range against your plan and the symbol against the "
+        "market's sources (its symbol list, trading or not, then the archive for delisted "
+        "symbols), then enqueues a task. An identical request of yours while one is queued or "
+        "running returns the same `task_id`. `end` defaults to now. Index klines are the "
+        "pair's: they are stored, and read, under the pair (docs/markets.md)."
     ),
     access=Access.ENQUEUE,
     body=FetchBody,
@@ -96,14 +98,14 @@ class CoverageQuery(SeriesInputs):
 )
 def fetch(call: Call[NoInputs, NoInputs, FetchBody]) -> Response:
     body, rt, plan = call.body, call.runtime, call.plan
-    require_served_market(body.market)
-    rt.catalog.require_tradable(body.symbol)
     start_ms, end_ms = body.start, body.end_ms
     require_interval(call.user, plan, body.interval, "fetch")
     require_range(call.user, plan, start_ms, end_ms, "fetch")
-    key = SeriesKey(body.symbol, body.interval, body.market, body.kind)
+    key = series_key(body.symbol, body.interval, body.market, body.kind)
+    # Trading or not (halted, settled, delisted): what REST or the archive still has.
+    require_known(rt.universe, key, start_ms, end_ms)
     params: dict[str, Any] = {
-        "symbol": body.symbol, "interval": body.interval, "start_ms": start_ms, "end_ms": end_ms,
+        "symbol": key.symbol, "interval": key.interval, "start_ms": start_ms, "end_ms": end_ms,
         **({} if key.is_default else {"market": key.market, "kind": key.kind}),
     }  # fmt: skip
     identity = {**params, "end_ms": body.end}  # "until now" requests are one request
@@ -130,7 +132,10 @@ def fetch(call: Call[NoInputs, NoInputs, FetchBody]) -> Response:
 def coverage(call: Call[NoInputs, CoverageQuery, NoInputs]) -> dict[str, Any]:
     q, stores = call.query, call.runtime.stores
     stored = stores.candles.list_series(
-        market=q.market, kind=q.kind, symbol=q.symbol, interval=q.interval
+        market=q.market,
+        kind=q.kind,
+        interval=q.interval,
+        symbol=stored_name(q.symbol, q.kind or "") if q.symbol else None,
     )
     one_series = q.symbol is not None and q.interval is not None
     with_gaps = one_series if q.gaps is None else q.gaps
@@ -176,7 +181,7 @@ def coverage(call: Call[NoInputs, CoverageQuery, NoInputs]) -> dict[str, Any]:
 )
 def candles(call: Call[CandlesPath, CandlesQuery, NoInputs]) -> Response:
     p, q = call.path, call.query
-    key = SeriesKey(p.symbol, p.interval, q.market, q.kind)
+    key = series_key(p.symbol, p.interval, q.market, q.kind)
     start_ms = q.start_ms if q.cursor is None else max(q.start_ms or 0, q.cursor)
     request = PageRequest(key, start_ms, q.end_ms, q.limit, q.resample, q.tz, q.fill)
     page = read_page(call.runtime.stores.candles, request, now_ms=int(call.runtime.clock() * 1000))

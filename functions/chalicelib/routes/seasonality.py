@@ -16,7 +16,7 @@ from pydantic import WithJsonSchema
 from chalicelib.declarations import Access, Call, ResponseDoc, RouteGroup
 from chalicelib.fields import EndTime, Interval, Kind, Market, StartTime, Symbol, api_field
 from chalicelib.inputs import Inputs, NoInputs, TimeWindow
-from chalicelib.markets import SeriesInputs, require_served_market
+from chalicelib.markets import SeriesInputs, series_key
 from chalicelib.plans import require_interval
 from chalicelib.router import accepted, json_response
 from chalicelib.routes.market_data import ACCEPTED
@@ -79,9 +79,8 @@ class SeriesQuery(SeriesInputs):
 def analyze(call: Call[NoInputs, NoInputs, AnalyzeBody]) -> Response:
     body, rt, plan = call.body, call.runtime, call.plan
     params = body.params or AnalysisParams()
-    require_served_market(body.market)
     require_interval(call.user, plan, body.interval, "analyse")
-    key = SeriesKey(body.symbol, body.interval, body.market, body.kind)
+    key = series_key(body.symbol, body.interval, body.market, body.kind)
     needed = params.min_candles
     have = rt.stores.candles.count(key, body.start_ms or 0, body.end_ms, at_most=needed)
     if have < needed:
@@ -91,12 +90,13 @@ def analyze(call: Call[NoInputs, NoInputs, AnalyzeBody]) -> Response:
             "POST /api/market-data/fetch"
         )
     job_params: dict[str, Any] = {
-        "symbol": body.symbol,
-        "interval": body.interval,
+        "symbol": key.symbol,
+        "interval": key.interval,
         # None: "from the first stored candle" / "until the job runs".
         "start_ms": body.start_ms,
         "end_ms": body.end_ms if body.end is not None else None,
         "params": params.to_dict(),
+        **({} if key.is_default else {"market": key.market, "kind": key.kind}),
     }
     identity = {**job_params, "end_ms": body.end}  # as fetch: the given "end" identifies
     task_id, _created = rt.tasks.submit(
@@ -152,7 +152,7 @@ def heatmap(call: Call[SeriesPath, SeriesQuery, NoInputs]) -> Response:
         status_code=200,
         headers={
             "Content-Type": "image/png",
-            "Content-Disposition": f'inline; filename="{key.symbol}_{key.interval}_heatmap.png"',
+            "Content-Disposition": f'inline; filename="{_file_stem(key)}_heatmap.png"',
             "Cache-Control": "no-cache",
         },
     )
@@ -167,7 +167,11 @@ def accepts_png(accept: str | None) -> bool:
 
 
 def _key(call: Call[SeriesPath, SeriesQuery, NoInputs]) -> SeriesKey:
-    return SeriesKey(call.path.symbol, call.path.interval, call.query.market, call.query.kind)
+    return series_key(call.path.symbol, call.path.interval, call.query.market, call.query.kind)
+
+
+def _file_stem(key: SeriesKey) -> str:
+    return f"{key.symbol}_{key.interval}" + ("" if key.is_default else f"_{key.market}_{key.kind}")
 
 
 def _none_yet(key: SeriesKey) -> str:

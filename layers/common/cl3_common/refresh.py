@@ -11,6 +11,10 @@ enqueued with RQ's `unique=True`: while that job exists another enqueue is refus
 so two planners (or an EventBridge retry) never queue a second refresh of one series. A
 finished or failed predecessor is removed first, since its id is needed for the next run.
 
+Tracked funding-rate series (someone fetched a symbol's funding) are planned the same way:
+stale once the next event is due (the newest stored event plus its interval, 8 h when unknown),
+refreshed by one `funding_refresh` task per series.
+
 The planner runs where its callers are: the Chalice `@app.schedule` function calls
 `plan_refreshes` with the handler's connections, and `cl3 scheduler` has rq cron enqueue the
 `plan_refreshes` task, which a worker runs (cl3_worker/jobs/plan_refreshes.py).
@@ -30,7 +34,7 @@ from rq.job import Job
 from cl3_common.errors import InvalidInterval
 from cl3_common.intervals import add_candles, validate_interval
 from cl3_common.redis_conn import redis_errors_translated
-from cl3_common.store import SeriesKey, Stores
+from cl3_common.store import FundingKey, SeriesKey, Stores
 from cl3_common.tasks import TaskService, TaskType, enqueue_task
 
 log = logging.getLogger("cl3.refresh")
@@ -46,6 +50,14 @@ def refresh_task_id(key: SeriesKey) -> str:
     digits, - and _)."""
     market = "" if key.is_default else f"{key.market}-{key.kind}-"
     return f"cl3-refresh-{market}{key.symbol}-{key.interval}"
+
+
+def funding_refresh_task_id(key: FundingKey) -> str:
+    return f"cl3-refresh-funding-{key.market}-{key.symbol}"
+
+
+HOUR_MS = 3_600_000
+DEFAULT_FUNDING_HOURS = 8
 
 
 @dataclass(frozen=True)
@@ -113,7 +125,19 @@ def plan_refreshes(client: redis.Redis, stores: Stores, now_ms: int) -> RefreshR
             enqueued.append(name)
         else:
             pending.append(name)
-    report = RefreshReport(len(states), enqueued, pending, fresh, empty)
+    funding = stores.funding.tracked()
+    for key in funding:
+        name, newest = key.label(), stores.funding.previous(key, 2**62)
+        if newest is None:
+            empty.append(name)
+        elif newest[0] + (newest[3] or DEFAULT_FUNDING_HOURS) * HOUR_MS > now_ms:
+            fresh.append(name)  # the next event is not due yet
+        elif _enqueue_unique(client, tasks, TaskType.FUNDING_REFRESH,
+                             funding_refresh_task_id(key), key.to_json()):  # fmt: skip
+            enqueued.append(name)
+        else:
+            pending.append(name)
+    report = RefreshReport(len(states) + len(funding), enqueued, pending, fresh, empty)
     log.info(
         "refresh planner: %d tracked, %d enqueued, %d already pending, %d fresh, %d empty",
         report.checked, len(enqueued), len(pending), len(fresh), len(empty),
@@ -124,18 +148,23 @@ def plan_refreshes(client: redis.Redis, stores: Stores, now_ms: int) -> RefreshR
 def enqueue_refresh(client: redis.Redis, tasks: TaskService, key: SeriesKey) -> bool:
     """Records and enqueues the series' refresh unless one is pending; True when this call
     enqueued it."""
-    task_id = refresh_task_id(key)
+    return _enqueue_unique(client, tasks, TaskType.REFRESH, refresh_task_id(key), key.to_json())
+
+
+def _enqueue_unique(
+    client: redis.Redis, tasks: TaskService, task_type: TaskType, task_id: str,
+    params: dict[str, Any],
+) -> bool:  # fmt: skip
     state = tasks.reader.read(task_id)
     if state is not None and not state.ended:
         return False
     with redis_errors_translated():
         if not _free_job_id(client, task_id):
             return False
-    params = key.to_json()
-    tasks.recorder.create(task_id, owner=SCHEDULER_OWNER, task_type=TaskType.REFRESH.value,
+    tasks.recorder.create(task_id, owner=SCHEDULER_OWNER, task_type=task_type.value,
                           params=params)  # fmt: skip
     try:
-        enqueue_task(client, TaskType.REFRESH, task_id, params, owner=SCHEDULER_OWNER,
+        enqueue_task(client, task_type, task_id, params, owner=SCHEDULER_OWNER,
                      unique=True)  # fmt: skip
     except DuplicateJobError:
         return False  # another planner enqueued it a moment ago

@@ -74,7 +74,7 @@ def test_only_enterprise_may_audit(api, auth_headers, redis_client, tier):
         (BODY, "?repair=maybe", "invalid_request"),
         (BODY, "?fix=true", "invalid_request"),
         ({**BODY, "colour": "red"}, "", "invalid_request"),
-        ({**BODY, "market": "usdm"}, "", "invalid_request"),
+        ({**BODY, "market": "usdm", "interval": "1s"}, "", "invalid_interval"),
         ({**BODY, "kind": "mark"}, "", "invalid_request"),
     ],
 )

@@ -68,7 +68,6 @@ def test_free_tier_is_refused_before_anything_is_enqueued(api, auth_headers, red
     [
         ({"symbol": "NOPEUSDT", "interval": "1h", "start": START, "end": END}, "invalid_symbol"),
         ({"symbol": "btc/usdt", "interval": "1h", "start": START, "end": END}, "invalid_symbol"),
-        ({"symbol": "LUNAUSDT", "interval": "1h", "start": START, "end": END}, "invalid_symbol"),
         ({"symbol": "BTCUSDT", "interval": "7m", "start": START, "end": END}, "invalid_interval"),
         (
             {

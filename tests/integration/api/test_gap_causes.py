@@ -90,9 +90,9 @@ def test_a_range_never_fetched_then_a_fetch_that_failed_for_good(
 
 
 def test_a_rejected_page_is_a_failed_gap_with_the_reason(api, auth_headers, fetch, exchange):
-    # Three REST pages: 00:30 .. 17:10, 17:10 .. 24:00 and the next day's 00:00 .. 10:00;
-    # one candle at 20:00 of the first day is corrupt.
-    start, end = JAN_2024 + 30 * MIN, JAN_2024 + DAY + 10 * HOUR
+    # Three full REST pages from 00:30 (1000, 1000 and 430 minutes; no whole archive day);
+    # one candle at 20:00 of the first day, in the second page, is corrupt.
+    start, end = JAN_2024 + 30 * MIN, JAN_2024 + DAY + 17 * HOUR
     bad = JAN_2024 + 20 * HOUR
     exchange.corrupt_klines(PageCorruption("BTCUSDT", "1m", bad, bad, "negative_volume"))
     try:
@@ -100,16 +100,16 @@ def test_a_rejected_page_is_a_failed_gap_with_the_reason(api, auth_headers, fetc
     finally:
         exchange.clear_quality_fixtures()
     result = task["result"]
-    page = (start + 1000 * MIN, JAN_2024 + DAY)
+    page = (start + 1000 * MIN, start + 2000 * MIN)
     (rejected,) = result["rejected_pages"]
     assert (rejected["start"], rejected["end"], rejected["source"]) == (*page, "rest")
     assert any("negative volume" in p for p in rejected["problems"])
     (gap,) = result["gaps"]
-    assert (gap["start"], gap["end"], gap["missing"], gap["cause"]) == (*page, 410, "failed")
+    assert (gap["start"], gap["end"], gap["missing"], gap["cause"]) == (*page, 1000, "failed")
     assert gap["error"]["code"] == "implausible_data"
     assert "negative volume" in gap["error"]["message"]
     assert any("implausible" in w for w in result["warnings"])
-    assert result["candles_in_range"] == 1000 + 600
+    assert result["candles_in_range"] == 1000 + 430
     (series,) = _coverage(api, auth_headers, "symbol=BTCUSDT&interval=1m")
     assert series["gaps"] == [gap]
 

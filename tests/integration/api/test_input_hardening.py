@@ -73,7 +73,8 @@ def test_bad_query_values_are_400(api, auth_headers, query, code):
         ({**FETCH, "symbol": 12}, "invalid_symbol"),
         ({**FETCH, "symbol": "B" * 5000}, "invalid_request"),
         ({**FETCH, "interval": None}, "invalid_request"),
-        ({**FETCH, "market": "usdm", "kind": "mark"}, "invalid_request"),  # not fetched yet
+        ({**FETCH, "market": "spot", "kind": "mark"}, "invalid_request"),  # futures only
+        ({**FETCH, "market": "usdm", "interval": "1s"}, "invalid_interval"),  # spot only
         ({**FETCH, "x" * 10_000: 1}, "invalid_request"),
     ],
 )

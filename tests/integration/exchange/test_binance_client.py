@@ -47,7 +47,7 @@ def client(exchange, gate, fake_time) -> BinanceClient:
 
 def test_klines_and_budget_from_exchange_info(client):
     info = client.exchange_info()
-    assert info.symbols["BTCUSDT"] == "TRADING"
+    assert info.symbols["BTCUSDT"].status == "TRADING"
     assert (info.budget.limit, info.budget.window_s) == (6000, 60)
     rows = client.klines("BTCUSDT", "1h", 1_704_067_200_000, limit=3)
     assert [r[0] for r in rows] == [1_704_067_200_000 + i * 3_600_000 for i in range(3)]

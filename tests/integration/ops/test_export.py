@@ -13,8 +13,9 @@ import requests
 from rq import Queue
 
 from cl3_common.settings import Settings
-from cl3_common.store import API_FIELDS
+from cl3_common.store import API_FIELDS, FUNDING_FIELDS, FundingKey, SeriesKey, kline_to_row
 from cl3_common.tasks.contracts import QUEUE_EXPORT
+from cl3_sandbox.exchange import expected_klines
 from cl3_worker.context import WorkerContext
 from cl3_worker.runner import execute
 
@@ -161,3 +162,46 @@ def test_export_without_a_token_is_401(api):
     )
     assert response.status_code == 401
     assert _error(response)["code"] == "unauthorized"
+
+
+def test_futures_series_and_funding_export_through_the_api(
+    api, auth_headers, export_env, run_worker_burst, stores
+):
+    mark = SeriesKey("ETHUSDT", "1h", "usdm", "mark")
+    klines = expected_klines("ETHUSDT", "1h", START, END - 1, now_ms=END + 10**10,
+                             market="usdm", kind="mark")  # fmt: skip
+    stores.candles.insert(mark, [kline_to_row(k) for k in klines])
+    events = [(START + i * 8 * HOUR_MS + 4, 0.0001 * i, None, 8 if i else None)
+              for i in range(3)]  # fmt: skip
+    stores.funding.insert(FundingKey("usdm", "ETHUSDT"), events)
+    headers = auth_headers("ent-1", tier="enterprise")
+    tasks = [
+        json.loads(_post(api, headers, _body(symbol="ETHUSDT", market="usdm", kind="mark")).body)
+        ["task_id"],
+        json.loads(api.http.post("/api/funding/export", headers=headers, body=json.dumps(
+            {"market": "usdm", "symbol": "ETHUSDT", "start": START, "end": END,
+             "format": "csv"})).body)["task_id"],
+    ]  # fmt: skip
+    done = run_worker_burst(QUEUE_EXPORT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    candles, funding = (json.loads(api.http.get(f"/api/task/{t}/result", headers=headers).body)
+                        for t in tasks)  # fmt: skip
+    assert candles["key"].startswith("exports/usdm/mark/ETHUSDT/1h/") and candles["rows"] == 24
+    assert (candles["market"], candles["kind"]) == ("usdm", "mark")
+    rows = list(csv.reader(io.StringIO(requests.get(candles["url"], timeout=10).text)))
+    assert [float(r[5]) for r in rows[1:]] == [float(k[4]) for k in klines]
+    assert funding["key"].startswith("exports/funding/usdm/ETHUSDT/") and funding["rows"] == 3
+    rows = list(csv.reader(io.StringIO(requests.get(funding["url"], timeout=10).text)))
+    assert rows[0] == list(FUNDING_FIELDS)
+    assert rows[1:] == [[str(t), str(rate), "", "" if h is None else str(h)]
+                        for t, rate, _, h in events]  # fmt: skip
+
+
+def test_funding_export_needs_enterprise_and_a_known_symbol(api, auth_headers, redis_client):
+    body = {"market": "usdm", "symbol": "NOPEUSDT", "start": START, "end": END, "format": "csv"}
+    for tier, status, code in (("pro", 403, "subscription_required"),
+                               ("enterprise", 400, "invalid_symbol")):  # fmt: skip
+        response = api.http.post("/api/funding/export", headers=auth_headers(tier=tier),
+                                 body=json.dumps(body))  # fmt: skip
+        assert response.status_code == status and _error(response)["code"] == code
+    assert Queue(QUEUE_EXPORT, connection=redis_client).count == 0

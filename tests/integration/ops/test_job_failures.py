@@ -17,7 +17,7 @@ from cl3_common.auth import Principal
 from cl3_common.errors import NotFinished, Unavailable
 from cl3_common.intervals import HOUR_MS
 from cl3_common.settings import Settings
-from cl3_common.store import SeriesKey, Stores, kline_to_row
+from cl3_common.store import FundingKey, SeriesKey, Stores, kline_to_row
 from cl3_common.tasks import CONTRACTS, TaskService, TaskType
 from cl3_sandbox.exchange import expected_klines
 from cl3_worker.context import WorkerContext
@@ -64,6 +64,9 @@ OWN_FAILURES: dict[TaskType, tuple[dict[str, Any], str] | None] = {
     TaskType.PLAN_REFRESHES: None,
     TaskType.AUDIT: ({"symbol": "NOPEUSDT", "interval": "1h", "start_ms": JAN_2024,
                       "end_ms": JAN_2024 + 10 * HOUR_MS}, "invalid_symbol"),
+    TaskType.FUNDING: ({"market": "usdm", "symbol": "NOPEUSDT", "start_ms": JAN_2024,
+                        "end_ms": JAN_2024 + 10 * HOUR_MS}, "invalid_symbol"),
+    TaskType.FUNDING_REFRESH: ({"market": "usdm", "symbol": "NOPEUSDT"}, "invalid_symbol"),
 }  # fmt: skip
 PARAMS: dict[TaskType, dict[str, Any]] = {
     TaskType.FETCH: OWN_FAILURES[TaskType.FETCH][0] | {"symbol": "BTCUSDT"},  # type: ignore[index]
@@ -73,6 +76,9 @@ PARAMS: dict[TaskType, dict[str, Any]] = {
                       "end_ms": JAN_2024 + HOUR_MS, "format": "csv"},
     TaskType.PLAN_REFRESHES: {},
     TaskType.AUDIT: OWN_FAILURES[TaskType.AUDIT][0] | {"symbol": "BTCUSDT"},  # type: ignore[index]
+    TaskType.FUNDING: {"market": "usdm", "symbol": "BTCUSDT", "start_ms": JAN_2024,
+                       "end_ms": JAN_2024 + 10 * HOUR_MS},
+    TaskType.FUNDING_REFRESH: {"market": "usdm", "symbol": "BTCUSDT"},
 }  # fmt: skip
 
 
@@ -115,6 +121,8 @@ def test_every_job_type_is_covered():
 def test_a_refusal_fails_every_type_with_the_same_shape(ctx, task_type, stores):
     _store(stores, "NOPEUSDT", 3)  # stored earlier, now unknown to the exchange: refresh fails
     _store(stores, "BTCUSDT", 5)  # fewer than slow + 2 = 52 candles: analyze fails
+    # Funding stored earlier of a symbol no source knows now: its refresh fails.
+    stores.funding.insert(FundingKey("usdm", "NOPEUSDT"), [(JAN_2024, 0.0001, None, 8)])
     params, code = OWN_FAILURES[task_type]  # type: ignore[misc]
     task_id, outcome = _run(ctx, task_type, params)
     _assert_recorded_failure(ctx, task_id, outcome, code)
@@ -127,7 +135,8 @@ def test_an_outage_longer_than_the_patience_fails_every_type_with_the_same_shape
     _store(stores, "BTCUSDT", 60)
     ctx.stores.series.track(SeriesKey("BTCUSDT", "1h"), first_ms=JAN_2024)
     # The candle data goes away (the task records stay): an outage of the data the work needs.
-    down = dataclasses.replace(ctx.stores, candles=_Down(), series=_Down(), analyses=_Down())
+    down = dataclasses.replace(ctx.stores, candles=_Down(), series=_Down(), analyses=_Down(),
+                               funding=_Down())  # fmt: skip
     ctx.__dict__["stores"] = down
     task_id, outcome = _run(ctx, task_type, PARAMS[task_type])
     _assert_recorded_failure(ctx, task_id, outcome, "unavailable")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from chalice.test import Client
 from rq import Queue
 from rq.job import Job, JobStatus
@@ -20,9 +21,14 @@ from chalicelib.factory import create_app
 from chalicelib.runtime import Runtime
 from chalicelib.scheduled import REFRESH_FUNCTION_NAME
 from cl3_common.intervals import add_candles, align_down
-from cl3_common.refresh import enqueue_refresh, is_stale, refresh_task_id
+from cl3_common.refresh import (
+    enqueue_refresh,
+    funding_refresh_task_id,
+    is_stale,
+    refresh_task_id,
+)
 from cl3_common.settings import Settings
-from cl3_common.store import SeriesKey
+from cl3_common.store import FundingKey, SeriesKey
 from cl3_common.tasks import TaskService
 from cl3_common.tasks.contracts import QUEUE_INGEST, RUNNER
 
@@ -167,3 +173,49 @@ def test_the_lambda_handler_works_without_app_py(env, tracked, redis_client):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert sorted(report["enqueued"]) == ["BNBUSDT 1d", "BTCUSDT 1h"]
     assert Queue(QUEUE_INGEST, connection=redis_client).count == 2
+
+
+def test_tracked_funding_series_are_refreshed_once_the_next_event_is_due(
+    scheduled_app, runtime, redis_client, stores, run_worker_burst, frozen_now_ms, exchange
+):
+    """A funding series someone fetched is refreshed from its newest stored event to now."""
+    btc, eth = FundingKey("usdm", "BTCUSDT"), FundingKey("usdm", "ETHUSDT")
+
+    def served(symbol: str, start: int) -> tuple:  # the exchange's event at or after `start`
+        (row,) = requests.get(
+            f"{exchange.url}/fapi/v1/fundingRate",
+            timeout=10,
+            params={"symbol": symbol, "startTime": start, "limit": 1},
+        ).json()
+        return (row["fundingTime"], float(row["fundingRate"]), None, None)
+
+    last_8h = frozen_now_ms - frozen_now_ms % (8 * HOUR_MS)
+    # BTCUSDT: its newest event two intervals ago (one more is due); ETHUSDT: the latest one.
+    stores.funding.insert(btc, [served("BTCUSDT", last_8h - 16 * HOUR_MS)])
+    latest_eth = requests.get(
+        f"{exchange.url}/fapi/v1/fundingRate", timeout=10, params={"symbol": "ETHUSDT", "limit": 1}
+    ).json()[0]
+    stores.funding.insert(eth, [(latest_eth["fundingTime"], 0.0001, None, 4)])
+    for key in (btc, eth, FundingKey("coinm", "BTCUSD_PERP")):
+        runtime.stores.funding.track(key)
+    report = _invoke(scheduled_app)
+    assert report["enqueued"] == ["BTCUSDT funding (usdm)"]
+    assert report["fresh"] == ["ETHUSDT funding (usdm)"]
+    assert report["empty"] == ["BTCUSD_PERP funding (coinm)"]
+    task_id = funding_refresh_task_id(btc)
+    assert Queue(QUEUE_INGEST, connection=redis_client).job_ids == [task_id]
+    assert _invoke(scheduled_app)["pending"] == ["BTCUSDT funding (usdm)"]
+
+    done = run_worker_burst(QUEUE_INGEST)
+    assert done.returncode == 0, done.stderr[-3000:]
+    task = stores.tasks.get(task_id)
+    assert task["status"] == "finished" and task["type"] == "funding_refresh", task
+    events = stores.funding.read(btc, last_8h - 16 * HOUR_MS, frozen_now_ms + 1)
+    assert [e[0] // HOUR_MS * HOUR_MS for e in events] == [
+        last_8h - 16 * HOUR_MS,
+        last_8h - 8 * HOUR_MS,
+        last_8h,
+    ]
+    # The seeded event lacked its interval and mark price: the refresh (which reads a day back
+    # to measure intervals) filled them in, and measured the new events.
+    assert [e[3] for e in events] == [8, 8, 8] and all(e[2] is not None for e in events)

@@ -115,7 +115,8 @@ def test_analysis_runs_in_a_worker_and_is_served(
         end_ms=stored["end"],
         now_ms=stored["computed_at"],
     )
-    assert stored == expected
+    # Plus what the series is: any market and kind can be analysed.
+    assert stored == {**expected, "market": "spot", "kind": "trade", "value": "close"}
 
     # The API serves the document as stored.
     response = api.http.get("/api/seasonality/BTCUSDT/1h", headers=auth_headers(tier="free"))
@@ -304,3 +305,45 @@ def test_cli_prints_tables_saves_the_png_and_stores(stores, env, monkeypatch, tm
     assert main(["seasonality", "ETHUSDT", "1h", "--out", str(out), "--no-store"]) == 1
     assert main(["seasonality", "BTCUSDT", "1h", "--params", '{"fast": 60}']) == 2
     assert "insufficient data" in capsys.readouterr().out
+    premium = SeriesKey("BTCUSDT", "1h", "usdm", "premium")
+    rows = expected_klines("BTCUSDT", "1h", START, START + 200 * HOUR - 1, now_ms=START + 10**12,
+                           market="usdm", kind="premium")  # fmt: skip
+    stores.candles.insert(premium, [kline_to_row(r) for r in rows])
+    argv = ["seasonality", "BTCUSDT", "1h", "--market", "usdm", "--kind", "premium"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert stores.analyses.get(premium)["value"] == "1 + premium index"
+    assert main(["seasonality", "BTCUSDT", "1h", "--kind", "premium"]) == 2  # not on spot
+
+
+@pytest.mark.parametrize(
+    ("market", "kind", "symbol"),
+    [("usdm", "premium", "ETHUSDT"), ("coinm", "index", "BTCUSD"), ("usdm", "mark", "BTCUSDT")],
+)
+def test_any_market_and_kind_is_analysed(
+    api, auth_headers, stores, run_worker_burst, market, kind, symbol
+):
+    rows = expected_klines(symbol, "1h", START, START + 500 * HOUR - 1, now_ms=START + 10**12,
+                           market=market, kind=kind)  # fmt: skip
+    stores.candles.insert(SeriesKey(symbol, "1h", market, kind), [kline_to_row(r) for r in rows])
+    if kind == "premium":  # a ratio minus one: often below zero, so not a price to take logs of
+        assert any(float(r[4]) < 0 for r in rows)
+    headers = auth_headers()
+    body = {"symbol": symbol, "interval": "1h", "market": market, "kind": kind}
+    accepted = post(api, headers, body)
+    assert accepted.status_code == 202, accepted.body
+    done = run_worker_burst(QUEUE_ANALYTICS)
+    assert done.returncode == 0, done.stderr[-3000:]
+    task_id = json.loads(accepted.body)["task_id"]
+    result = strict_json(api.http.get(f"/api/task/{task_id}/result", headers=headers).body)
+    assert result["type"] == "analyze" and result["candles"] == 500, result
+    query = f"?market={market}&kind={kind}"
+    assert result["document_url"] == f"/api/seasonality/{symbol}/1h{query}"
+    document = strict_json(api.http.get(result["document_url"], headers=headers).body)
+    assert (document["market"], document["kind"], document["symbol"]) == (market, kind, symbol)
+    assert document["value"] == ("1 + premium index" if kind == "premium" else "close")
+    assert document["returns"] == 499 and len(document["heatmap"]) == 7
+    png = api.http.get(result["heatmap_url"], headers={**headers, "Accept": "image/png"})
+    assert png.status_code == 200 and png.body.startswith(PNG_SIGNATURE)
+    # The spot series of the same name has no analysis: the series are apart.
+    spot = api.http.get(f"/api/seasonality/{symbol}/1h", headers=headers)
+    assert spot.status_code == 404

@@ -9,7 +9,7 @@ import pytest
 from cl3_cli import store_copy
 from cl3_cli.main import main
 from cl3_common.derived.gaps import FetchRecord
-from cl3_common.store import SeriesKey, kline_to_row, open_store_url
+from cl3_common.store import FundingKey, SeriesKey, kline_to_row, open_store_url
 from cl3_sandbox.exchange import expected_klines
 
 START = 1_704_067_200_000
@@ -21,6 +21,9 @@ LEDGER = [
                 {"code": "implausible_data", "message": "negative volume"}, START + 2),
 ]  # fmt: skip
 FILE = "/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip"
+ETH_FUNDING = FundingKey("usdm", "ETHUSDT")
+FUNDING = [(START + i * 4 * 3_600_000 + 3, 0.0001 * i, 3000.0 + i, 4 if i else None)
+           for i in range(50)]  # fmt: skip
 
 
 def _fill(url: str) -> dict[SeriesKey, list]:
@@ -39,6 +42,8 @@ def _fill(url: str) -> dict[SeriesKey, list]:
         stores.analyses.save(SeriesKey("BTCUSDT", "1h"), {"candles": 5}, b"\x89PNG-bytes")
         stores.ledger.record(BTC, *LEDGER)
         stores.archive_files.record(FILE, "ab" * 32, rows=1440, at_ms=START + 5)
+        stores.funding.insert(ETH_FUNDING, FUNDING)
+        stores.funding.track(ETH_FUNDING)
     finally:
         stores.close()
     return stored
@@ -60,6 +65,8 @@ def _check(url: str, stored: dict[SeriesKey, list]) -> None:
             "rows": 1440,
             "loaded_at": START + 5,
         }
+        assert stores.funding.read(ETH_FUNDING, 0, 2**62) == FUNDING
+        assert stores.funding.tracked() == [ETH_FUNDING]
     finally:
         stores.close()
 

@@ -1,10 +1,11 @@
 """The spans an audit walks, and the archive file each span is compared with.
 
 The spans are a fetch's plan (`plan.plan_units`): whole past UTC days or months from the
-archive for sub-day intervals, REST pages elsewhere. For each archive span the file the stored
-candles were loaded from is preferred, so its recorded checksum can be re-checked: a day loaded
-from its month's file is compared with that monthly file, and a month loaded day by day with
-its daily files. A file with no record is compared all the same (`unrecorded`).
+archive for sub-day intervals, REST pages elsewhere; for a symbol REST no longer serves, the
+archive's files alone (`plan.archive_units` with its edges). For each archive span the file
+the stored candles were loaded from is preferred, so its recorded checksum can be re-checked:
+a day loaded from its month's file is compared with that monthly file, and a month loaded day
+by day with its daily files. A file with no record is compared all the same (`unrecorded`).
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cl3_common.exchange.markets import Market
 from cl3_common.intervals import DAY_MS, align_down, count_candles
 from cl3_common.store import SeriesKey
 from cl3_worker.archive import file_path, period_end
-from cl3_worker.plan import Unit, plan_units
+from cl3_worker.plan import Unit, archive_units, plan_units
 
 Recorded = Callable[[str], dict[str, Any] | None]
 
 
-def audit_units(key: SeriesKey, start_ms: int, end_ms: int, *, now_ms: int,
-                recorded: Recorded) -> list[Unit]:  # fmt: skip
+def audit_units(key: SeriesKey, start_ms: int, end_ms: int, *, now_ms: int, market: Market,
+                on_rest: bool, recorded: Recorded) -> list[Unit]:  # fmt: skip
+    if on_rest:
+        planned = plan_units(key, start_ms, end_ms, now_ms=now_ms, use_archive=True,
+                             limit=market.page_limit, max_span_ms=market.max_span_ms)  # fmt: skip
+    else:
+        planned = archive_units(key, start_ms, end_ms, now_ms=now_ms, edges=True)
     units: list[Unit] = []
-    for unit in plan_units(key.symbol, key.interval, start_ms, end_ms, now_ms=now_ms,
-                           use_archive=True):  # fmt: skip
+    for unit in planned:
         if unit.archive_path is None or recorded(unit.archive_path) is not None:
             units.append(unit)
         elif is_daily(unit.archive_path):
@@ -45,7 +51,8 @@ def file_period(path: str, start_ms: int) -> tuple[int, int]:
 
 
 def _from_month_file(key: SeriesKey, day: Unit, recorded: Recorded) -> Unit | None:
-    month = file_path(key.symbol, key.interval, align_down(day.start_ms, "1M"), daily=False)
+    month = file_path(key.symbol, key.interval, align_down(day.start_ms, "1M"), daily=False,
+                      market=key.market, kind=key.kind)  # fmt: skip
     if recorded(month) is None:
         return None
     return Unit(day.start_ms, day.end_ms, day.expected, month)
@@ -54,7 +61,8 @@ def _from_month_file(key: SeriesKey, day: Unit, recorded: Recorded) -> Unit | No
 def _from_daily_files(key: SeriesKey, month: Unit, recorded: Recorded) -> list[Unit] | None:
     days = [
         Unit(t, t + DAY_MS, count_candles(t, t + DAY_MS, key.interval),
-             file_path(key.symbol, key.interval, t, daily=True))
+             file_path(key.symbol, key.interval, t, daily=True, market=key.market,
+                       kind=key.kind))
         for t in range(month.start_ms, month.end_ms, DAY_MS)
     ]  # fmt: skip
     if not any(recorded(d.archive_path or "") is not None for d in days):

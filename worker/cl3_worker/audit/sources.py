@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from cl3_common.exchange.client import KLINES_LIMIT, BinanceClient
+from cl3_common.exchange.client import BinanceClient
 from cl3_common.store import Row, SeriesKey
 from cl3_worker.archive import ArchiveClient, ArchiveFile, ArchiveUnavailable, CorruptArchive
 from cl3_worker.page_check import ImplausiblePage, RejectedPage, checked_file, checked_rest_rows
@@ -34,13 +34,19 @@ class ExchangeSources:
     key: SeriesKey
     pool: ThreadPoolExecutor
     now_ms: Callable[[], int]
+    use_rest: bool = True  # False: REST does not serve the symbol (delisted)
     rejected: list[RejectedPage] = field(default_factory=list)
     _last_file: FileRead | None = None  # a month file serves each of its days in turn
 
     def rest(self, start_ms: int, end_ms: int) -> dict[int, Row] | None:
         """REST's closed candles of [start_ms, end_ms) by open time; None when a page of it
-        was implausible twice (the span is then compared without REST)."""
-        pages = rest_pages(start_ms, end_ms, self.key.interval)
+        was implausible twice (the span is then compared without REST) or REST does not
+        serve the symbol."""
+        if not self.use_rest:
+            return None
+        market = self.exchange.market
+        pages = rest_pages(start_ms, end_ms, self.key.interval, limit=market.page_limit,
+                           max_span_ms=market.max_span_ms)  # fmt: skip
         results = list(self.pool.map(self._page, pages))
         if any(rows is None for rows in results):
             return None
@@ -52,8 +58,9 @@ class ExchangeSources:
 
         def fetch() -> list[list[Any]]:
             return self.exchange.klines(
-                key.symbol, key.interval, unit.start_ms, unit.end_ms - 1, limit=KLINES_LIMIT
-            )
+                key.symbol, key.interval, unit.start_ms, unit.end_ms - 1,
+                limit=self.exchange.market.page_limit, kind=key.kind,
+            )  # fmt: skip
 
         try:
             return checked_rest_rows(fetch, key, unit.start_ms, unit.end_ms)

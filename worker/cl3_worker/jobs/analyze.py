@@ -12,6 +12,10 @@ analysis; `candles_written` stays 0, nothing is written to `candles`):
                        the picture is at `heatmap_url`, the matrix in the stored document at
                        `document_url`) plus `timings_s`
 
+Any stored series can be analysed, whatever its market and kind. Premium-index klines are
+`F / I - 1` (often negative), so their analysis runs on `1 + premium` = `F / I`, whose log
+returns are the changes of the log basis; the document says so in `value`.
+
 Failures are errors of our family, recorded by the job runner: fewer than slow + 2 candles is
 `insufficient_data`, invalid params `invalid_request`, data the analytics refuse
 `analysis_failed`; a store outage is waited out and the analysis run again (runner.py).
@@ -31,7 +35,7 @@ from cl3_common.store import SeriesKey
 from cl3_common.store.protocols import CandleStore
 from cl3_worker.analytics import AnalysisParams, analyze, render_heatmap_png
 from cl3_worker.runner import RunningTask
-from cl3_worker.series_reader import read_series
+from cl3_worker.series_reader import Series, read_series
 
 log = logging.getLogger("cl3.worker.analyze")
 
@@ -50,11 +54,13 @@ class AnalysisOutcome:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
+PREMIUM = "premium"
+
+
 def heatmap_title(doc: dict[str, Any]) -> str:
-    return (
-        f"{doc['symbol']} {doc['interval']}: mean log return by weekday x hour (UTC), "
-        f"{doc['candles']:,} candles"
-    )
+    key = SeriesKey(doc["symbol"], doc["interval"], doc.get("market", "spot"),
+                    doc.get("kind", "trade"))  # fmt: skip
+    return f"{key.label()}: mean log return by weekday x hour (UTC), {doc['candles']:,} candles"
 
 
 def compute_analysis(
@@ -93,6 +99,8 @@ def compute_analysis(
 
     stage("read")
     series = read_series(candles, key, start_ms, end_ms, on_batch=on_batch)
+    if key.kind == PREMIUM:  # a ratio minus one: analysed as the ratio F / I itself
+        series = Series(series.open_time, series.close + 1.0)
     timings["read"] = time.perf_counter() - began
 
     stage("compute")
@@ -107,6 +115,8 @@ def compute_analysis(
         now_ms=now_ms,
     )
     timings["compute"] = time.perf_counter() - t0
+    doc.update(market=key.market, kind=key.kind,
+               value="1 + premium index" if key.kind == PREMIUM else "close")  # fmt: skip
 
     stage("render")
     t0 = time.perf_counter()
@@ -148,19 +158,21 @@ def run(
     t0 = time.perf_counter()
     task.ctx.stores.analyses.save(key, outcome.document, outcome.png)
     outcome.timings_s["store"] = time.perf_counter() - t0
-    return _result(outcome, symbol, interval, began)
+    return _result(outcome, key, began)
 
 
-def _result(outcome: AnalysisOutcome, symbol: str, interval: str, began: float) -> dict[str, Any]:
+def _result(outcome: AnalysisOutcome, key: SeriesKey, began: float) -> dict[str, Any]:
     """The analysis document (its `heatmap` matrix left out: the picture is at
     `heatmap_url`, the matrix in the stored document at `document_url`) plus timings."""
     doc = outcome.document
-    log.info("analyze %s %s: %d candles, %d patterns, %s",
-             symbol, interval, doc["candles"], len(doc["patterns"]), outcome.timings_s)  # fmt: skip
+    log.info("analyze %s: %d candles, %d patterns, %s",
+             key.label(), doc["candles"], len(doc["patterns"]), outcome.timings_s)  # fmt: skip
+    path = f"/api/seasonality/{key.symbol}/{key.interval}"
+    query = "" if key.is_default else f"?market={key.market}&kind={key.kind}"
     return {
         **{k: v for k, v in doc.items() if k != "heatmap"},
-        "document_url": f"/api/seasonality/{symbol}/{interval}",
-        "heatmap_url": f"/api/seasonality/{symbol}/{interval}/heatmap.png",
+        "document_url": f"{path}{query}",
+        "heatmap_url": f"{path}/heatmap.png{query}",
         "timings_s": {k: round(v, 3) for k, v in outcome.timings_s.items()},
         "duration_s": round(time.monotonic() - began, 3),
     }

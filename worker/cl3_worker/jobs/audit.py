@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cl3_common.derived.gaps import FetchRecord
+from cl3_common.errors import InvalidSymbol
 from cl3_common.store import Row, SeriesKey
-from cl3_worker.archive import ArchiveClient
 from cl3_worker.audit.compare import Chunk, repairs
 from cl3_worker.audit.files import audit_units, file_entry, file_period
 from cl3_worker.audit.report import AuditReport
@@ -38,16 +38,23 @@ def run(
     """Work function of `audit` tasks (cl3_common.tasks.contracts)."""
     ctx, key = task.ctx, SeriesKey(symbol, interval, market, kind)
     began = time.monotonic()
-    units = audit_units(key, start_ms, end_ms, now_ms=ctx.now_ms(),
-                        recorded=ctx.stores.archive_files.get)  # fmt: skip
+    exchange = ctx.exchange_for(key.market)
+    # A symbol REST no longer lists (delisted) is compared with its archive files alone.
+    on_rest = ctx.universe.catalog(key.market).lookup(key.symbol, key.kind) is not None
+    units = audit_units(key, start_ms, end_ms, now_ms=ctx.now_ms(), market=exchange.market,
+                        on_rest=on_rest, recorded=ctx.stores.archive_files.get)  # fmt: skip
     audit = _Audit(ctx, key, AuditReport(repair))
     with ThreadPoolExecutor(ctx.settings.FETCH_CONCURRENCY, thread_name_prefix="cl3-audit") as pool:
-        sources = ExchangeSources(ctx.exchange, _archive(ctx), key, pool, ctx.now_ms)
+        sources = ExchangeSources(exchange, ctx.archive_source, key, pool, ctx.now_ms,
+                                  use_rest=on_rest)  # fmt: skip
         task.report(0, pages_done=0, pages_total=len(units))
         for done, unit in enumerate(units, 1):
             audit.span(unit, sources)
             task.report(99 * done // len(units), pages_done=done, pages_total=len(units),
                         candles_written=sum(audit.report.repaired_from.values()))  # fmt: skip
+    if not on_rest and all(f["status"] == "missing" for f in audit.report.files):
+        raise InvalidSymbol(f"{key.label()}: the exchange does not list {key.symbol} and the "
+                            "archive has none of its files in the range")  # fmt: skip
     if sources.rejected:
         task.warn(f"{len(sources.rejected)} implausible page(s) or file(s) from the exchange "
                   "were left out of the comparison (see rejected_pages)")  # fmt: skip
@@ -59,12 +66,6 @@ def run(
         "rejected_pages": [page.as_dict() for page in sources.rejected],
         "duration_s": round(time.monotonic() - began, 3),
     }
-
-
-def _archive(ctx: WorkerContext) -> ArchiveClient:
-    """The archive is read even where ingestion does not use it (ARCHIVE_BACKFILL=false)."""
-    return ctx.archive or ArchiveClient(ctx.settings.BINANCE_ARCHIVE_URL, ctx.http,
-                                        sleep=ctx.sleep)  # fmt: skip
 
 
 class _Audit:

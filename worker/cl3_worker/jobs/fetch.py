@@ -36,18 +36,21 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
     """Stores [start_ms, end_ms) of the series, skipping what is stored; the fetch result."""
     ctx = task.ctx
     began = time.monotonic()
+    # A symbol REST no longer lists (delisted) is read from the archive alone.
+    on_rest = ctx.universe.catalog(key.market).lookup(key.symbol, key.kind) is not None
     pager = KlinePager(
-        ctx.exchange,
+        ctx.exchange_for(key.market),
         ctx.stores.candles,
         concurrency=ctx.settings.FETCH_CONCURRENCY,
         clock_ms=ctx.now_ms,
-        archive=ctx.archive,
+        archive=ctx.archive if on_rest else ctx.archive_source,
         archive_files=ctx.stores.archive_files,
     )
     try:
         # Progress goes out from a thread of its own, so the pager's writer never waits on Redis.
         with ProgressPublisher(lambda fields: task.report(**fields)) as publisher:
-            report = pager.run(key, start_ms, end_ms, _progress_reporter(publisher, began))
+            report = pager.run(key, start_ms, end_ms, _progress_reporter(publisher, began),
+                               use_rest=on_rest)  # fmt: skip
     except CL3Error as e:  # the ledger says which part failed, and why
         failed = fetch_records(start_ms, end_ms, pager.report, at_ms=ctx.now_ms(),
                                error=e.as_error())  # fmt: skip
@@ -72,6 +75,7 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
         "pages_skipped": report.pages_skipped,
         "rest_pages": report.rest_pages,
         "archive_files": report.archive_files,
+        "archive_missing": report.archive_missing,
         "gaps": found.gaps,
         "no_data": found.no_data,
         "rejected_pages": [page.as_dict() for page in report.rejected_pages],

@@ -1,14 +1,16 @@
-"""A thin, typed client for Binance's public market-data endpoints.
+"""A thin, typed client for Binance's public market-data endpoints, one market per client.
 
-Session, clock and sleep come in through the constructor so tests drive time without
-patching. requests/HTTP failures are translated here into `cl3_common.exchange.errors`.
+Spot, USDⓈ-M and COIN-M differ only in what `Market` describes (host, paths, weights), so one
+client class serves all three. Session, clock and sleep come in through the constructor so
+tests drive time without patching. requests/HTTP failures are translated here into
+`cl3_common.exchange.errors`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -28,10 +30,12 @@ from cl3_common.exchange.errors import (
     ExchangeUnavailable,
 )
 from cl3_common.exchange.gate import NoGate, WeightBudget
+from cl3_common.exchange.markets import SPOT_MARKET, TRADE, Market
 
 KLINES_LIMIT = 1000
 KLINES_WEIGHT = 2
 EXCHANGE_INFO_WEIGHT = 20
+FUNDING_LIMIT = 1000  # events per fundingRate request (Binance's maximum)
 _SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 
 
@@ -45,9 +49,40 @@ class Gate(Protocol):
 
 
 @dataclass(frozen=True)
+class SymbolInfo:
+    """One symbol of `exchangeInfo`; futures add their pair, contract type and dates."""
+
+    symbol: str
+    status: str  # TRADING, BREAK, ...; COIN-M's contractStatus (DELIVERED, ...)
+    pair: str | None = None
+    contract_type: str | None = None
+    onboard_ms: int | None = None
+    delivery_ms: int | None = None
+
+    @classmethod
+    def from_exchange(cls, s: dict[str, Any]) -> SymbolInfo:
+        def ms(name: str) -> int | None:
+            value = s.get(name)
+            return int(value) if value is not None else None
+
+        return cls(
+            symbol=str(s["symbol"]),
+            status=str(s.get("status") or s.get("contractStatus") or "TRADING"),
+            pair=s.get("pair"),
+            contract_type=s.get("contractType"),
+            onboard_ms=ms("onboardDate"),
+            delivery_ms=ms("deliveryDate"),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
 class ExchangeInfo:
-    symbols: dict[str, str]  # symbol -> status ("TRADING", "BREAK", ...)
+    symbols: dict[str, SymbolInfo]
     budget: WeightBudget
+    pairs: frozenset[str] = field(default_factory=frozenset)  # futures: index klines' names
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> ExchangeInfo:
@@ -59,18 +94,27 @@ class ExchangeInfo:
                 )
                 budget = WeightBudget(limit=int(rule["limit"]), window_s=window)
                 break
-        symbols = {s["symbol"]: s.get("status", "TRADING") for s in body.get("symbols", [])}
-        return cls(symbols=symbols, budget=budget)
+        infos = [SymbolInfo.from_exchange(s) for s in body.get("symbols", [])]
+        return cls({i.symbol: i for i in infos}, budget, _pairs(infos))
+
+    def status(self, symbol: str) -> str | None:
+        info = self.symbols.get(symbol)
+        return info.status if info else None
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "symbols": self.symbols,
+            "symbols": [i.to_json() for i in self.symbols.values()],
             "budget": {"limit": self.budget.limit, "window_s": self.budget.window_s},
         }
 
     @classmethod
     def from_cache(cls, data: dict[str, Any]) -> ExchangeInfo:
-        return cls(symbols=dict(data["symbols"]), budget=WeightBudget(**data["budget"]))
+        infos = [SymbolInfo(**s) for s in data["symbols"]]
+        return cls({i.symbol: i for i in infos}, WeightBudget(**data["budget"]), _pairs(infos))
+
+
+def _pairs(infos: list[SymbolInfo]) -> frozenset[str]:
+    return frozenset(i.pair for i in infos if i.pair)
 
 
 class BinanceClient:
@@ -79,15 +123,20 @@ class BinanceClient:
         base_url: str,
         session: requests.Session,
         *,
+        market: Market = SPOT_MARKET,
         gate: Gate | None = None,
+        funding_gate: Gate | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         timeout_s: float = 10.0,
         max_attempts: int = 6,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.market = market
         self._session = session
         self.gate: Gate = gate or NoGate()
+        # fundingRate's own per-IP request budget, on top of the host's weight budget.
+        self.funding_gate: Gate | None = funding_gate
         self._clock = clock
         self._sleep = sleep
         self._timeout_s = timeout_s
@@ -96,8 +145,8 @@ class BinanceClient:
         self.last_used_weights: dict[str, int] = {}
 
     def exchange_info(self) -> ExchangeInfo:
-        body = self._get("/api/v3/exchangeInfo", {}, EXCHANGE_INFO_WEIGHT)
-        return ExchangeInfo.from_json(body)
+        path = f"{self.market.prefix}/exchangeInfo"
+        return ExchangeInfo.from_json(self._get(path, {}, self.market.exchange_info_weight))
 
     def klines(
         self,
@@ -105,23 +154,43 @@ class BinanceClient:
         interval: str,
         start_ms: int,
         end_ms: int | None = None,
-        limit: int = KLINES_LIMIT,
+        limit: int | None = None,
+        *,
+        kind: str = TRADE,
     ) -> list[list[Any]]:
+        """Klines of one kind; `symbol` is the pair for index klines (`pair=`)."""
+        limit = self.market.page_limit if limit is None else limit
         params: dict[str, Any] = {
-            "symbol": symbol,
+            self.market.symbol_param(kind): symbol,
             "interval": interval,
             "startTime": start_ms,
             "limit": limit,
         }
         if end_ms is not None:
             params["endTime"] = end_ms
-        rows = self._get("/api/v3/klines", params, KLINES_WEIGHT)
+        weight = self.market.klines_weight(limit)
+        rows = self._get(self.market.klines_path(kind), params, weight)
         if not isinstance(rows, list):
             raise ExchangeUnavailable(f"klines answered {type(rows).__name__}, not a list")
         return rows
 
+    def funding_rates(
+        self, symbol: str, start_ms: int, end_ms: int | None = None, limit: int = FUNDING_LIMIT
+    ) -> list[dict[str, Any]]:
+        """Funding events with fundingTime in [start_ms, end_ms] (inclusive), ascending."""
+        params: dict[str, Any] = {"symbol": symbol, "startTime": start_ms, "limit": limit}
+        if end_ms is not None:
+            params["endTime"] = end_ms
+        path = f"{self.market.prefix}/fundingRate"
+        rows = self._get(path, params, self.market.funding_weight, extra=self.funding_gate)
+        if not isinstance(rows, list):
+            raise ExchangeUnavailable(f"fundingRate answered {type(rows).__name__}, not a list")
+        return rows
+
     # -- transport --------------------------------------------------------------------------
-    def _get(self, path: str, params: dict[str, Any], weight: int) -> Any:
+    def _get(
+        self, path: str, params: dict[str, Any], weight: int, *, extra: Gate | None = None
+    ) -> Any:
         retrying = Retrying(
             retry=retry_if_exception_type((ExchangeUnavailable, ExchangeThrottled, ExchangeBanned)),
             stop=stop_after_attempt(self._max_attempts),
@@ -129,7 +198,7 @@ class BinanceClient:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._get_once, path, params, weight)
+        return retrying(self._get_once, path, params, weight, extra)
 
     @staticmethod
     def _wait(state: RetryCallState) -> float:
@@ -139,8 +208,10 @@ class BinanceClient:
             return 0.0
         return float(wait_random_exponential(multiplier=0.25, max=20)(state))
 
-    def _get_once(self, path: str, params: dict[str, Any], weight: int) -> Any:
+    def _get_once(self, path: str, params: dict[str, Any], weight: int, extra: Gate | None) -> Any:
         self.gate.acquire(weight)
+        if extra is not None:
+            extra.acquire(1)
         try:
             response = self._session.get(
                 self.base_url + path, params=params, timeout=self._timeout_s
@@ -155,9 +226,9 @@ class BinanceClient:
         used = self.last_used_weights.get(self.gate.budget.header.upper())
         if used is not None:
             self.gate.observe_used_weight(used)
-        return self._decode(path, response)
+        return self._decode(path, response, extra)
 
-    def _decode(self, path: str, response: requests.Response) -> Any:
+    def _decode(self, path: str, response: requests.Response, extra: Gate | None) -> Any:
         status = response.status_code
         if status == 200:
             try:
@@ -167,7 +238,9 @@ class BinanceClient:
         retry_after = _retry_after_s(response)
         if status == 429:
             wait = retry_after if retry_after is not None else 60.0
-            self.gate.pause(wait)
+            # An endpoint with a budget of its own (fundingRate) is throttled by that budget:
+            # pause its users only, not every klines request on the host.
+            (extra or self.gate).pause(wait)
             raise ExchangeThrottled(f"{path}: 429 rate limited for {wait:.0f}s", wait)
         if status == 418:
             until = self._clock() + (retry_after if retry_after is not None else 120.0)

@@ -24,8 +24,10 @@ _ACQUIRE = """
 local ban = tonumber(redis.call('GET', KEYS[2]) or '0')
 local pause = tonumber(redis.call('GET', KEYS[3]) or '0')
 if ban > tonumber(ARGV[4]) or pause > tonumber(ARGV[4]) then return -1 end
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 local weight = tonumber(ARGV[1])
+-- Weightless requests (USDⓈ-M fundingRate) only have to respect the breakers.
+if weight == 0 then return 1 end
+local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 -- A request heavier than the whole budget still goes alone into an empty window.
 if used > 0 and used + weight > tonumber(ARGV[2]) then return 0 end
 redis.call('INCRBY', KEYS[1], weight)

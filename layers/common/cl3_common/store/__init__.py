@@ -4,17 +4,29 @@ Open them with `open_stores(settings)`; see `protocols.py` for what each store d
 """
 
 from cl3_common.store.factory import Stores, open_store_url, open_stores
+from cl3_common.store.funding_rows import (
+    FUNDING_FIELDS,
+    FundingBounds,
+    FundingKey,
+    FundingRow,
+    funding_to_api,
+)
 from cl3_common.store.keys import KINDS, MARKETS, SeriesKey
 from cl3_common.store.rows import API_FIELDS, Row, SeriesBounds, kline_to_row, row_to_api
 
 __all__ = [
     "API_FIELDS",
+    "FUNDING_FIELDS",
     "KINDS",
     "MARKETS",
+    "FundingBounds",
+    "FundingKey",
+    "FundingRow",
     "Row",
     "SeriesBounds",
     "SeriesKey",
     "Stores",
+    "funding_to_api",
     "kline_to_row",
     "open_store_url",
     "open_stores",

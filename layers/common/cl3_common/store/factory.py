@@ -13,6 +13,7 @@ from cl3_common.store.protocols import (
     AnalysisStore,
     ArchiveFileStore,
     CandleStore,
+    FundingStore,
     LedgerStore,
     TaskStore,
     TrackedSeriesStore,
@@ -33,6 +34,7 @@ class Stores:
     analyses: AnalysisStore
     ledger: LedgerStore
     archive_files: ArchiveFileStore
+    funding: FundingStore
     ping: Callable[[], bool]
     close: Callable[[], None]
 
@@ -74,6 +76,7 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = now_ms,
     from cl3_common.store.sqlite.archive_files import SqliteArchiveFileStore
     from cl3_common.store.sqlite.candles import SqliteCandleStore
     from cl3_common.store.sqlite.database import SqliteDatabase
+    from cl3_common.store.sqlite.funding import SqliteFundingStore
     from cl3_common.store.sqlite.ledger import SqliteLedgerStore
     from cl3_common.store.sqlite.schema import migrate
     from cl3_common.store.sqlite.series import SqliteTrackedSeriesStore
@@ -92,6 +95,7 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = now_ms,
         analyses=SqliteAnalysisStore(db),
         ledger=SqliteLedgerStore(db, ids),
         archive_files=SqliteArchiveFileStore(db),
+        funding=SqliteFundingStore(db, clock_ms),
         ping=db.ping,
         close=db.close,
     )
@@ -109,6 +113,7 @@ def open_mongodb(
     from cl3_common.store.mongodb.archive_files import MongoArchiveFileStore
     from cl3_common.store.mongodb.candles import MongoCandleStore
     from cl3_common.store.mongodb.client import connect_mongo, mongo_ping
+    from cl3_common.store.mongodb.funding import MongoFundingStore
     from cl3_common.store.mongodb.ledger import MongoLedgerStore
     from cl3_common.store.mongodb.schema import migrate
     from cl3_common.store.mongodb.series import MongoTrackedSeriesStore
@@ -127,6 +132,7 @@ def open_mongodb(
         analyses=MongoAnalysisStore(db),
         ledger=MongoLedgerStore(db),
         archive_files=MongoArchiveFileStore(db),
+        funding=MongoFundingStore(db, clock_ms),
         ping=lambda: mongo_ping(client),
         close=client.close,
     )

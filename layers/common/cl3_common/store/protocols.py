@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from cl3_common.derived.gaps import FetchRecord, Hole
 from cl3_common.derived.resample import Aggregate
+from cl3_common.store.funding_rows import FundingBounds, FundingKey, FundingRow
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.rows import Row, SeriesBounds
 
@@ -152,3 +153,33 @@ class ArchiveFileStore(Protocol):
     def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         """Records ordered by path, those after `after` (for copying a store)."""
         ...
+
+
+class FundingStore(Protocol):
+    """Funding-rate events per (market, symbol), with bounds kept by the writers, and the
+    funding series someone fetched (what the scheduled refresh keeps fresh)."""
+
+    def insert(self, key: FundingKey, rows: Sequence[FundingRow]) -> int:
+        """Stores events not stored yet; a stored event only gains the mark price or interval
+        it lacked (the archive has no mark prices, REST has). Returns how many were new."""
+        ...
+
+    def read(
+        self, key: FundingKey, start_ms: int, end_ms: int, limit: int | None = None
+    ) -> list[FundingRow]:
+        """Stored events with funding_time in range, ascending, at most `limit`."""
+        ...
+
+    def previous(self, key: FundingKey, before_ms: int) -> FundingRow | None:
+        """The latest stored event before `before_ms` (interval_hours is measured from it)."""
+        ...
+
+    def bounds(self, key: FundingKey) -> FundingBounds | None: ...
+
+    def list_series(
+        self, *, market: str | None = None, symbol: str | None = None
+    ) -> list[FundingBounds]: ...
+
+    def track(self, key: FundingKey, *, first_ms: int | None = None) -> None: ...
+
+    def tracked(self) -> list[FundingKey]: ...

@@ -42,6 +42,8 @@ class TaskType(StrEnum):
     ANALYZE = "analyze"
     EXPORT = "export"
     AUDIT = "audit"
+    FUNDING = "funding"  # a futures symbol's funding-rate history over a range
+    FUNDING_REFRESH = "funding_refresh"  # [newest stored event, now) of a tracked symbol
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ CONTRACTS: dict[TaskType, JobContract] = {
     # Re-reads a stored range from the exchange (REST weight, archive files), so it queues
     # with ingestion; a crash retry starts over (an audit is read-only unless it repairs).
     TaskType.AUDIT: JobContract(QUEUE_INGEST, "cl3_worker.jobs.audit.run", 6 * 3600, 1),
+    TaskType.FUNDING: JobContract(QUEUE_INGEST, "cl3_worker.jobs.funding.run", 3600, 2),
+    TaskType.FUNDING_REFRESH: JobContract(
+        QUEUE_INGEST, "cl3_worker.jobs.funding.refresh", 3600, 2, 3600
+    ),
 }
 
 

@@ -5,6 +5,8 @@ Version 1 (from the first, spot-only layout): every candle gets `market`/`kind` 
 (market, kind, symbol, interval, open_time), and `candle_series` (per-series bounds and
 counts kept by the writers) is built once from what is stored. Every step is idempotent, so
 two processes starting together may both run it safely. Version 2 indexes the fetch ledger.
+Version 3 indexes funding-rate events (`funding`, (market, symbol, funding_time)); their
+per-series bounds and tracking flag live in `funding_series`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from cl3_common.store.mongodb.client import translated
 
 CANDLE_INDEX = "series_open_time"
 SERIES_FIELDS = ("market", "kind", "symbol", "interval")
+FUNDING_INDEX = "series_funding_time"
 
 
 def migrate(db: Database) -> int:
@@ -46,6 +49,13 @@ def _v2_fetch_ledger(db: Database) -> None:
     db["fetch_ledger"].create_index([("series", ASCENDING), ("start", ASCENDING)])
 
 
+def _v3_funding(db: Database) -> None:
+    db["funding"].create_index(
+        [("market", ASCENDING), ("symbol", ASCENDING), ("funding_time", ASCENDING)],
+        name=FUNDING_INDEX,
+    )
+
+
 def _rebuild_series_bounds(db: Database) -> None:
     """Bounds of every stored series (only when upgrading a database from before version 1).
 
@@ -72,5 +82,5 @@ def _rebuild_series_bounds(db: Database) -> None:
         )  # fmt: skip
 
 
-_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger)
+_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_funding)
 SCHEMA_VERSION = len(_STEPS)

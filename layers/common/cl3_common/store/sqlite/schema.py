@@ -61,6 +61,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, rows INTEGER NOT NULL,
             loaded_at INTEGER NOT NULL)""",
     ),
+    # 3: funding-rate events, interned per (market, symbol) like candles, with their bounds
+    # and whether the scheduled refresh tracks the series.
+    (
+        """CREATE TABLE funding_series (
+            id INTEGER PRIMARY KEY,
+            market TEXT NOT NULL, symbol TEXT NOT NULL,
+            first_time INTEGER, last_time INTEGER, count INTEGER NOT NULL DEFAULT 0,
+            tracked_at INTEGER, first_requested_ms INTEGER,
+            UNIQUE (market, symbol))""",
+        """CREATE TABLE funding_events (
+            series_id INTEGER NOT NULL REFERENCES funding_series(id),
+            funding_time INTEGER NOT NULL, rate REAL NOT NULL,
+            mark_price REAL, interval_hours INTEGER,
+            PRIMARY KEY (series_id, funding_time)) WITHOUT ROWID""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

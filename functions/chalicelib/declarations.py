@@ -101,6 +101,8 @@ class RouteSpec:
     errors: tuple[int, ...] = ()  # statuses beyond those every route of its kind can give
     tag: str = ""
     backend: bool = True  # touches Redis or the store, so may answer 503
+    # Speaks Binance's protocol (the mirror): errors as {"code", "msg"} (binance_http.py).
+    binance: bool = False
 
     @property
     def name(self) -> str:

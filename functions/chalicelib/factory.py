@@ -12,7 +12,9 @@ from chalicelib.declarations import RouteGroup
 from chalicelib.isolated_app import IsolatedChalice
 from chalicelib.router import Router
 from chalicelib.routes import (
+    api_keys,
     audit,
+    binance_mirror,
     docs,
     exports,
     funding,
@@ -36,6 +38,8 @@ ROUTE_GROUPS: tuple[RouteGroup, ...] = (
     audit.routes,
     seasonality.routes,
     funding.routes,
+    api_keys.routes,
+    binance_mirror.routes,
     docs.routes,
 )
 

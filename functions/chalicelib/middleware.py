@@ -12,6 +12,7 @@ from typing import Any
 
 from chalice import Chalice, Response
 
+from chalicelib.binance_http import binance_response
 from chalicelib.http_errors import error_response
 
 _CODES = {
@@ -29,6 +30,10 @@ def chalice_errors_in_our_shape(event: Any, get_response: Any) -> Response:
     status = int(response.status_code)
     code, message = _CODES.get(status, ("invalid_request" if status < 500 else "internal", None))
     headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    if str(getattr(event, "path", "")).startswith("/binance/"):
+        # The Binance mirror answers in Binance's shape, even for what Chalice refuses itself.
+        return binance_response({"code": -1000, "msg": message or str(body["Message"])},
+                                status, headers)  # fmt: skip
     return error_response(status, code, message or str(body["Message"]), headers)
 
 

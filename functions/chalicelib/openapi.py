@@ -34,6 +34,38 @@ ERROR_CODES: dict[int, tuple[str, tuple[str, ...]]] = {
     429: ("Too many requests or jobs; see Retry-After.", ("rate_limited", "too_many_jobs")),
     503: ("A backing service is unavailable; try again shortly.", ("unavailable",)),
 }  # fmt: skip
+# The Binance mirror answers errors in Binance's shape, with Binance's codes.
+BINANCE_ERRORS: dict[int, str] = {
+    400: "A bad parameter: -1100 illegal characters, -1101 a repeated parameter, -1102 a "
+         "mandatory one missing, -1120 invalid interval, -1121 invalid symbol, -1128 a bad "
+         "combination, -1130 a value out of range, -1023 startTime after endTime.",
+    401: "-2014: no API key, or not a CL3 one; -2015: an unknown or revoked key or token.",
+    429: "-1003: your plan's requests per minute are used up, or the exchange cannot be asked "
+         "now (CL3's IP banned or its budget spent); stored candles are still served.",
+    503: "-1001: the exchange or a backing service is unavailable; try again shortly.",
+}  # fmt: skip
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A Supabase access token, or an API key: `Authorization: Bearer <token>` "
+        "or `Authorization: Bearer cl3_...`.",
+    },
+    "apiKeyAuth": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "An API key from POST /api/keys: `X-API-Key: cl3_...`.",
+    },
+    "binanceApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-MBX-APIKEY",
+        "description": "An API key in Binance's header (the mirror only; python-binance sends "
+        "its `api_key` there).",
+    },
+}
 RATE_HEADERS = {
     "X-RateLimit-Limit": "Requests per minute your plan allows.",
     "X-RateLimit-Remaining": "Requests left in the trailing minute; 0 when the next is a 429.",
@@ -49,7 +81,7 @@ def build_document(
     paths: dict[str, dict[str, Any]] = {}
     for spec in specs:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, entitlements)
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": _info(entitlements),
         "tags": [{"name": t} for t in dict.fromkeys(s.tag for s in specs)],
@@ -61,18 +93,15 @@ def build_document(
                 name: {"description": text, "schema": {"type": "integer", "minimum": 0}}
                 for name, text in RATE_HEADERS.items()
             },
-            # More schemes (an X-API-Key header, say) can join this map; each operation's
-            # `security` lists the ones it accepts.
-            "securitySchemes": {
-                "bearerAuth": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "bearerFormat": "JWT",
-                    "description": "A Supabase access token: `Authorization: Bearer <token>`.",
-                }
-            },
+            # Each operation's `security` lists the schemes it accepts (any one of them).
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }
+    document["components"]["schemas"].update(_binance_error_schema())
+    document["components"]["responses"].update(
+        {f"BinanceError{s}": _binance_error_response(s) for s in BINANCE_ERRORS}
+    )
+    return document
 
 
 def _info(entitlements: Mapping[str, Entitlements]) -> dict[str, Any]:
@@ -134,7 +163,7 @@ def _operation(spec: RouteSpec, entitlements: Mapping[str, Entitlements]) -> dic
         "description": _describe(spec, tiers),
         "parameters": _parameters(spec.path_model, "path") + _parameters(spec.query_model, "query"),
         "responses": _responses(spec),
-        "security": [] if spec.access is Access.PUBLIC else [{"bearerAuth": []}],
+        "security": _security(spec),
         "x-cl3-access": spec.access.value,
         "x-cl3-tiers": tiers,
     }
@@ -187,10 +216,19 @@ def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
 
 def _responses(spec: RouteSpec) -> dict[str, Any]:
     out: dict[str, Any] = {str(s): _success(spec, doc) for s, doc in spec.responses.items()}
-    for status in sorted(_error_statuses(spec)):
+    errors = sorted(BINANCE_ERRORS) if spec.binance else sorted(_error_statuses(spec))
+    prefix = "BinanceError" if spec.binance else "Error"
+    for status in errors:
         if str(status) not in out:
-            out[str(status)] = {"$ref": f"#/components/responses/Error{status}"}
+            out[str(status)] = {"$ref": f"#/components/responses/{prefix}{status}"}
     return out
+
+
+def _security(spec: RouteSpec) -> list[dict[str, list[str]]]:
+    if spec.access is Access.PUBLIC:
+        return []
+    schemes = ["bearerAuth", "apiKeyAuth", *(["binanceApiKey"] if spec.binance else [])]
+    return [{name: []} for name in schemes]
 
 
 def _error_statuses(spec: RouteSpec) -> set[int]:
@@ -262,4 +300,33 @@ def _error_response(status: int) -> dict[str, Any]:
         headers.update({n: {"$ref": f"#/components/headers/{n}"} for n in RATE_HEADERS})
     if headers:
         response["headers"] = headers
+    return response
+
+
+def _binance_error_schema() -> dict[str, Any]:
+    return {
+        "BinanceError": {
+            "type": "object",
+            "description": "Binance's error body.",
+            "required": ["code", "msg"],
+            "additionalProperties": False,
+            "properties": {"code": {"type": "integer"}, "msg": {"type": "string"}},
+            "example": {"code": -1121, "msg": "Invalid symbol."},
+        }
+    }
+
+
+def _binance_error_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": BINANCE_ERRORS[status],
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="BinanceError")}}},
+    }
+    if status in (429, 503):
+        response["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
     return response

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from chalice import Blueprint, Response
 
+from chalicelib.binance_http import binance_error_response, binance_weight_headers
 from chalicelib.declarations import Call, RouteGroup, RouteSpec
 from chalicelib.http_errors import response_for
 from chalicelib.inputs import NoInputs, json_object, query_values, validated
@@ -50,9 +51,11 @@ class Router:
                 response = as_response(spec.handler(call))
             except Exception as e:  # mapped in one place; unknown errors become a 500
                 caller.quota = getattr(e, "quota", caller.quota)
-                response = response_for(e)
+                response = binance_error_response(e) if spec.binance else response_for(e)
             if caller.quota is not None:
                 response.headers.update(caller.quota.headers())
+                if spec.binance:
+                    response.headers.update(binance_weight_headers(caller.quota))
             return response
 
         view.__name__ = spec.name
@@ -69,7 +72,11 @@ class Caller:
         """Token, rate limit, plan: the 401 / 429 / 403 that stops a request comes from here."""
         if not spec.authenticated:
             return
-        user = self.principal = runtime.authenticator.authenticate(headers.get("authorization"))
+        # A token or an API key (cl3_common.auth.credentials).
+        if runtime.credentials is not None:
+            user = self.principal = runtime.credentials.authenticate(headers)
+        else:
+            user = self.principal = runtime.authenticator.authenticate(headers.get("authorization"))
         plan = runtime.entitlements[user.tier]
         if runtime.rate_limiter is not None:
             self.quota = runtime.rate_limiter.check(user, plan)

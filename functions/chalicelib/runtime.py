@@ -11,7 +11,9 @@ import redis
 import requests
 
 from cl3_common.auth import AuthCache, Authenticator, TokenVerifier
+from cl3_common.auth.api_keys import ApiKeys
 from cl3_common.auth.authenticator import RemoteSessionCheck
+from cl3_common.auth.credentials import RequestAuthenticator
 from cl3_common.auth.jwks import JwksKeySource, jwks_url
 from cl3_common.auth.remote import SupabaseUserCheck
 from cl3_common.auth.subscriptions import SubscriptionTable, SupabaseTierResolver
@@ -19,6 +21,7 @@ from cl3_common.auth.verifier import KeySource, SecretKeySource
 from cl3_common.exchange.archive_probe import ArchiveProbe
 from cl3_common.exchange.hosts import ExchangeHosts
 from cl3_common.exchange.universe import SymbolUniverse
+from cl3_common.mirror.service import MirrorProvider, build_mirror, pooled_session
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
 from cl3_common.settings import Settings, SettingsError
@@ -39,6 +42,10 @@ class Runtime:
     entitlements: dict[str, Entitlements]
     clock: Callable[[], float]
     rate_limiter: RateLimiter | None = None
+    # API keys (issue 15): every authenticated route goes through `credentials`.
+    api_keys: ApiKeys | None = None
+    credentials: RequestAuthenticator | None = None
+    mirror: MirrorProvider | None = None  # the Binance mirror (issue 15), built on first use
 
     @classmethod
     def from_settings(
@@ -69,6 +76,7 @@ class Runtime:
                               catalog_wait_s=REQUEST_WAIT_S)  # fmt: skip
         probe = ArchiveProbe(settings.BINANCE_ARCHIVE_URL, session, r, clock_ms=clock_ms,
                              timeout_s=REQUEST_READ_S)  # fmt: skip
+        api_keys = ApiKeys(stores.api_keys, r, clock)
         return cls(
             settings=settings,
             redis=r,
@@ -79,6 +87,13 @@ class Runtime:
             entitlements=build_entitlements(settings.TIER_LIMITS),
             clock=clock,
             rate_limiter=RateLimiter(r, clock),
+            api_keys=api_keys,
+            credentials=RequestAuthenticator(authenticator, api_keys),
+            mirror=MirrorProvider(
+                lambda: build_mirror(
+                    settings, r, stores, http or pooled_session(), clock=clock, sleep=sleep
+                )
+            ),
         )
 
     @classmethod

@@ -45,8 +45,9 @@ class ChaliceWSGI:
             status, code = (
                 (400, "invalid_request") if length is None else (413, "payload_too_large")
             )
-            return _json(start_response, status, code, "request body is over the limit or its "
-                         f"length is unreadable (at most {MAX_BODY_BYTES} bytes)")  # fmt: skip
+            message = ("request body is over the limit or its length is unreadable "
+                       f"(at most {MAX_BODY_BYTES} bytes)")  # fmt: skip
+            return _json(start_response, status, code, message, path)
         body = environ["wsgi.input"].read(length) if length else b""
         query = environ.get("QUERY_STRING")
         # PATH_INFO arrives percent-decoded; the gateway emulation splits its URL with urlparse,
@@ -60,10 +61,13 @@ class ChaliceWSGI:
         except ForbiddenError:
             # Unknown route: API Gateway says 403 "Missing Authentication Token"; users of
             # this API get the documented error shape instead.
-            return _json(start_response, 404, "not_found", f"no route for {method} {path[:200]}")
+            return _json(
+                start_response, 404, "not_found", f"no route for {method} {path[:200]}", path
+            )
         except Exception:  # the emulation itself failed on this request: ours to log, not show
             log.exception("gateway emulation failed on %s %s", method, path[:200])
-            return _json(start_response, 500, "internal", "internal error; it has been logged")
+            message = "internal error; it has been logged"
+            return _json(start_response, 500, "internal", message, path)
         return _respond(start_response, response)
 
 
@@ -102,8 +106,13 @@ def _payload(response: dict[str, Any]) -> bytes:
     return raw.encode() if isinstance(raw, str) else raw
 
 
-def _json(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
-    payload = json.dumps({"error": {"code": code, "message": message}}).encode()
+def _json(
+    start_response: StartResponse, status: int, code: str, message: str, path: str
+) -> list[bytes]:
+    error: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if path.startswith("/binance/"):  # the Binance mirror's protocol (docs/mirror.md)
+        error = {"code": -1000, "msg": message}
+    payload = json.dumps(error).encode()
     start_response(
         f"{status} {_REASONS.get(status, 'Status')}",
         [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],
@@ -121,6 +130,10 @@ def serve(app: Chalice, host: str, port: int, threads: int = 16) -> None:
         threads=threads,
         ident="cl3",
         channel_timeout=120,
-        connection_limit=1000,
+        # Ten ccxt async clients paging at once hold about 1000 connections (up to 100 each):
+        # room for several times that, and poll(), since select() cannot watch a descriptor
+        # above 1023 (bench/mirror.py crashed the server that way).
+        connection_limit=4096,
+        asyncore_use_poll=True,
         max_request_body_size=WAITRESS_MAX_BODY,
     )

@@ -23,15 +23,18 @@ from cl3.client.times import TimeLike, as_time
 from cl3.client.transport import DEFAULT_TIMEOUT_S, Transport
 from cl3.client.types import (
     Analysis,
+    ApiKey,
     Canceled,
     Candle,
     CandlePage,
     Coverage,
+    CreatedApiKey,
     Fill,
     Health,
     Kind,
     Market,
     Progress,
+    RevokedApiKey,
     Symbols,
     TaskAccepted,
     TaskResult,
@@ -328,6 +331,17 @@ class Client(FundingMethods):
             return accepted
         self.wait(accepted["task_id"])
         return self.result(accepted["task_id"])
+
+    # -- API keys (managed with a token; a key also works as this client's `token`) -----------
+    def create_api_key(self, name: str) -> CreatedApiKey:
+        """A long-lived key for bots; its `key` is shown only in this answer."""
+        return self._json("POST", "/api/keys", json={"name": name})
+
+    def api_keys(self) -> list[ApiKey]:
+        return list(self._json("GET", "/api/keys")["keys"])
+
+    def revoke_api_key(self, key_id: str) -> RevokedApiKey:
+        return self._json("DELETE", f"/api/keys/{key_id}")
 
     # -- plumbing ----------------------------------------------------------------------------
     def request(self, method: str, path: str, **options: Any) -> requests.Response:

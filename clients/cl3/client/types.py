@@ -130,3 +130,21 @@ class Usage(TypedDict):
 
 TaskResult = dict[str, Any]  # task_id, type, then fields that depend on the type
 Analysis = dict[str, Any]  # the seasonality document (docs/api.md)
+
+
+class ApiKey(TypedDict):
+    id: str
+    name: str
+    prefix: str
+    created_at: int
+    last_used_at: int | None
+
+
+class CreatedApiKey(ApiKey):
+    key: str  # shown once: keep it, CL3 stores only its hash
+    tier: str
+
+
+class RevokedApiKey(TypedDict):
+    id: str
+    revoked_at: int

@@ -55,7 +55,10 @@ def test_every_operation_documents_its_errors_auth_and_tier(document):
         if path in ("/health", "/openapi.json", "/docs", "/docs/{asset}"):
             assert op["security"] == [] and op["x-cl3-access"] == "public", where
             continue
-        assert op["security"] == [{"bearerAuth": []}], where
+        keys = [{"bearerAuth": []}, {"apiKeyAuth": []}]  # a token or an API key
+        if path.startswith("/binance/"):  # the mirror also takes Binance's key header
+            keys.append({"binanceApiKey": []})
+        assert op["security"] == keys, where
         assert {"401", "429", "503"} <= statuses, where
         assert op["x-cl3-tiers"], where
         success = next(s for s in statuses if s.startswith("2"))
@@ -105,12 +108,10 @@ def test_parameters_carry_types_ranges_and_enums(document):
 
 def test_errors_have_one_shape_with_the_codes_of_each_status(document):
     components = document["components"]
-    assert components["securitySchemes"]["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "A Supabase access token: `Authorization: Bearer <token>`.",
-    }
+    schemes = components["securitySchemes"]
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+    assert (schemes["apiKeyAuth"]["in"], schemes["apiKeyAuth"]["name"]) == ("header", "X-API-Key")
+    assert schemes["binanceApiKey"]["name"] == "X-MBX-APIKEY"
     four_hundred = components["schemas"]["Error400"]["properties"]["error"]
     assert four_hundred["required"] == ["code", "message"]
     assert set(four_hundred["properties"]["code"]["enum"]) == {
@@ -131,3 +132,16 @@ def test_the_document_is_served_without_a_token_and_reflects_tier_overrides(env)
     export = body["paths"]["/api/market-data/export"]["post"]
     assert export["x-cl3-tiers"] == ["pro", "enterprise"]
     assert "| pro | yes | 366 | 1m | 2 | 600 | yes |" in body["info"]["description"]
+
+
+def test_the_binance_mirror_documents_binances_error_shape(document):
+    ops = _operations(document)
+    klines = ops[("GET", "/binance/api/v3/klines")]
+    assert klines["responses"]["400"] == {"$ref": "#/components/responses/BinanceError400"}
+    names = {p["name"] for p in klines["parameters"]}
+    assert names >= {"symbol", "interval", "startTime", "endTime", "limit", "timeZone"}
+    error = document["components"]["schemas"]["BinanceError"]
+    assert error["required"] == ["code", "msg"]
+    too_many = document["components"]["responses"]["BinanceError429"]
+    assert too_many["headers"]["Retry-After"]["required"] is True
+    assert ("POST", "/api/keys") in ops and ("DELETE", "/api/keys/{key_id}") in ops

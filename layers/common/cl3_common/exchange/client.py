@@ -187,6 +187,11 @@ class BinanceClient:
             raise ExchangeUnavailable(f"fundingRate answered {type(rows).__name__}, not a list")
         return rows
 
+    def get_json(self, path: str, params: dict[str, Any], weight: int) -> Any:
+        """Any public GET as the exchange answers it, paced and translated like the rest (the
+        Binance mirror passes some answers through as they are)."""
+        return self._get(path, params, weight)
+
     # -- transport --------------------------------------------------------------------------
     def _get(
         self, path: str, params: dict[str, Any], weight: int, *, extra: Gate | None = None

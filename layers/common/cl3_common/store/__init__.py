@@ -12,6 +12,7 @@ from cl3_common.store.funding_rows import (
     funding_to_api,
 )
 from cl3_common.store.keys import KINDS, MARKETS, SeriesKey
+from cl3_common.store.records import ApiKeyRecord
 from cl3_common.store.rows import API_FIELDS, Row, SeriesBounds, kline_to_row, row_to_api
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "FUNDING_FIELDS",
     "KINDS",
     "MARKETS",
+    "ApiKeyRecord",
     "FundingBounds",
     "FundingKey",
     "FundingRow",

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 from cl3_common.intervals import ClockMs, now_ms
 from cl3_common.store.protocols import (
     AnalysisStore,
+    ApiKeyStore,
     ArchiveFileStore,
     CandleStore,
     FundingStore,
@@ -37,6 +38,7 @@ class Stores:
     funding: FundingStore
     ping: Callable[[], bool]
     close: Callable[[], None]
+    api_keys: ApiKeyStore  # the Binance mirror's API keys (cl3_common.auth.api_keys)
 
 
 def open_stores(
@@ -73,6 +75,7 @@ def open_store_url(url: str, *, clock_ms: ClockMs = now_ms) -> Stores:
 def open_sqlite(path: str | Path, *, clock_ms: ClockMs = now_ms,
                 busy_timeout_s: float = 30.0) -> Stores:  # fmt: skip
     from cl3_common.store.sqlite.analyses import SqliteAnalysisStore
+    from cl3_common.store.sqlite.api_keys import SqliteApiKeyStore
     from cl3_common.store.sqlite.archive_files import SqliteArchiveFileStore
     from cl3_common.store.sqlite.candles import SqliteCandleStore
     from cl3_common.store.sqlite.database import SqliteDatabase
@@ -98,6 +101,7 @@ def open_sqlite(path: str | Path, *, clock_ms: ClockMs = now_ms,
         funding=SqliteFundingStore(db, clock_ms),
         ping=db.ping,
         close=db.close,
+        api_keys=SqliteApiKeyStore(db),
     )
 
 
@@ -110,6 +114,7 @@ def open_mongodb(
     socket_timeout_ms: int | None = None,
 ) -> Stores:
     from cl3_common.store.mongodb.analyses import MongoAnalysisStore
+    from cl3_common.store.mongodb.api_keys import MongoApiKeyStore
     from cl3_common.store.mongodb.archive_files import MongoArchiveFileStore
     from cl3_common.store.mongodb.candles import MongoCandleStore
     from cl3_common.store.mongodb.client import connect_mongo, mongo_ping
@@ -135,4 +140,5 @@ def open_mongodb(
         funding=MongoFundingStore(db, clock_ms),
         ping=lambda: mongo_ping(client),
         close=client.close,
+        api_keys=MongoApiKeyStore(db),
     )

@@ -16,6 +16,7 @@ from cl3_common.derived.gaps import FetchRecord, Hole
 from cl3_common.derived.resample import Aggregate
 from cl3_common.store.funding_rows import FundingBounds, FundingKey, FundingRow
 from cl3_common.store.keys import SeriesKey
+from cl3_common.store.records import ApiKeyRecord
 from cl3_common.store.rows import Row, SeriesBounds
 
 if TYPE_CHECKING:
@@ -183,3 +184,29 @@ class FundingStore(Protocol):
     def track(self, key: FundingKey, *, first_ms: int | None = None) -> None: ...
 
     def tracked(self) -> list[FundingKey]: ...
+
+
+class ApiKeyStore(Protocol):
+    """Long-lived API keys, stored by the SHA-256 of the key (never the key itself)."""
+
+    def create(self, record: ApiKeyRecord) -> None: ...
+
+    def by_hash(self, key_hash: str) -> ApiKeyRecord | None:
+        """The key with this hash, revoked or not (callers check `revoked_at`)."""
+        ...
+
+    def list_for(self, owner: str) -> list[ApiKeyRecord]:
+        """The owner's keys that are not revoked, oldest first."""
+        ...
+
+    def revoke(self, owner: str, key_id: str, at_ms: int) -> ApiKeyRecord | None:
+        """Revokes one of the owner's live keys; None when the owner has no such live key."""
+        ...
+
+    def touch(self, key_id: str, at_ms: int) -> None:
+        """Records a use (callers throttle how often)."""
+        ...
+
+    def set_tier(self, owner: str, tier: str) -> None:
+        """The owner's plan changed: every key of theirs follows it."""
+        ...

@@ -7,6 +7,7 @@ counts kept by the writers) is built once from what is stored. Every step is ide
 two processes starting together may both run it safely. Version 2 indexes the fetch ledger.
 Version 3 indexes funding-rate events (`funding`, (market, symbol, funding_time)); their
 per-series bounds and tracking flag live in `funding_series`.
+Version 4 indexes `api_keys` (a unique `key_hash`; listed by owner).
 """
 
 from __future__ import annotations
@@ -82,5 +83,10 @@ def _rebuild_series_bounds(db: Database) -> None:
         )  # fmt: skip
 
 
-_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_funding)
+def _v4_api_keys(db: Database) -> None:
+    db["api_keys"].create_index("key_hash", unique=True, name="key_hash")
+    db["api_keys"].create_index([("owner", ASCENDING), ("created_at", ASCENDING)])
+
+
+_STEPS = (_v1_markets_and_bounds, _v2_fetch_ledger, _v3_funding, _v4_api_keys)
 SCHEMA_VERSION = len(_STEPS)

@@ -76,6 +76,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             mark_price REAL, interval_hours INTEGER,
             PRIMARY KEY (series_id, funding_time)) WITHOUT ROWID""",
     ),
+    # 4: API keys, by the hash of the key (never the key itself).
+    (
+        """CREATE TABLE api_keys (
+            key_id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,
+            prefix TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, tier TEXT NOT NULL,
+            created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER)""",
+        "CREATE INDEX api_keys_owner ON api_keys (owner, created_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

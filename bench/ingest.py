@@ -304,7 +304,7 @@ def report(results: Results, stats: dict[str, Any]) -> None:
     rates = {label: count / elapsed for label, count, elapsed in results}
     print()
     check = stats.pop("check")
-    rest_s = next((elapsed for label, _, elapsed in results if "end to end, REST" in label), None)
+    rest_s = next((elapsed for label, _, elapsed in results if "spot REST" in label), None)
     # CPU time: in a fetch it runs in the page threads while the others wait on the network.
     share = f" = {100 * check['seconds'] / rest_s:.1f}% of the REST wall time" if rest_s else ""
     print(

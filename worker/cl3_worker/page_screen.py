@@ -18,6 +18,20 @@ from cl3_common.intervals import DAY_MS, nominal_ms
 _WEEK_PHASE_MS = 4 * DAY_MS  # as in plausibility.py: weeks open on Monday
 
 
+def lists_surely_plausible(
+    columns: tuple[list[Any], ...], interval: str, start_ms: int, end_ms: int, kind: str
+) -> bool:
+    """`surely_plausible` of a REST page's columns (lists): making the arrays and screening
+    them costs about half of the pure check of 1,000 rows."""
+    import numpy as np
+
+    try:
+        arrays = tuple(np.asarray(column) for column in columns)
+    except (OverflowError, ValueError):  # numbers numpy cannot hold: the check will say
+        return False
+    return surely_plausible(arrays, interval, start_ms, end_ms, kind)
+
+
 def surely_plausible(
     columns: tuple[Any, ...], interval: str, start_ms: int, end_ms: int, kind: str
 ) -> bool:

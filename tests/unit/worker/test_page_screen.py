@@ -12,7 +12,8 @@ import pytest
 from cl3_common.derived.plausibility import check_rows
 from cl3_common.store import kline_to_row
 from cl3_sandbox.exchange import expected_klines
-from cl3_worker.page_screen import surely_plausible
+from cl3_worker.page_check import rest_columns
+from cl3_worker.page_screen import lists_surely_plausible, surely_plausible
 
 JAN_2024 = 1_704_067_200_000
 DAY = 86_400_000
@@ -83,8 +84,11 @@ def test_the_screen_never_passes_what_the_check_rejects(interval, kind):
     for page in _mutations(rows, rng):
         problems = check_rows(page, interval, start, end, kind=kind)
         screened = surely_plausible(_columns(page), interval, start, end, kind)
-        # It implements the same rules: it agrees with the check both ways here.
+        # It implements the same rules: it agrees with the check both ways here, and so does
+        # the screen of a REST page's columns (lists).
         assert screened == (problems == []), problems
+        lists = tuple(list(col) for col in zip(*page, strict=True))
+        assert lists_surely_plausible(lists, interval, start, end, kind) == screened
         rejected += bool(problems)
         passed += screened
     assert rejected > 300 and passed > 10  # mostly broken pages, some harmless changes
@@ -99,3 +103,20 @@ def test_a_page_outside_its_range_or_on_another_grid_is_not_passed():
     assert not surely_plausible(cols, "2h", start, end, "trade")
     assert not surely_plausible(cols[:10], "1h", start, end, "trade")
     assert surely_plausible(tuple(c[:0] for c in cols), "1h", start, end, "trade")
+
+
+def test_rest_pages_become_the_rows_kline_to_row_gives():
+    start, end = SPANS["1h"]
+    klines = expected_klines("BTCUSDT", "1h", start, end - 1, now_ms=end + DAY)
+    columns, problems = rest_columns(klines)
+    assert problems == [] and list(zip(*columns, strict=True)) == [kline_to_row(k) for k in klines]
+    micros = [[k[0] * 1000, *k[1:6], k[6] * 1000, *k[7:]] for k in klines[:3]]
+    columns, _ = rest_columns(micros)
+    assert list(zip(*columns, strict=True)) == [kline_to_row(k) for k in klines[:3]]
+    assert rest_columns([]) == (([],) * 11, [])
+
+
+@pytest.mark.parametrize("bad", [[[1, "2"]], [["x"] * 12], [[1, "a", *["1"] * 10]], [None]])
+def test_unreadable_klines_are_a_problem_not_an_error(bad):
+    columns, problems = rest_columns(bad)
+    assert columns == () and problems and problems[0].startswith("unreadable kline")

@@ -109,7 +109,10 @@ def _authenticator(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> Authenticator:
-    """SPEC section 4: key source, claim checks, optional remote check, tier chain, cache."""
+    """Key source, claim checks, optional remote check, tier chain, cache.
+
+    docs/api.md, "Authentication and plans", says what each does.
+    """
     verifier = TokenVerifier(
         _key_source(settings, session, clock=clock, sleep=sleep),
         audience=settings.SUPABASE_JWT_AUDIENCE,

@@ -108,3 +108,21 @@ def test_the_gate_waits_for_the_next_window_when_the_budget_is_spent(gate, fake_
     assert fake_time.slept == []
     gate.acquire(2)
     assert fake_time.slept and fake_time.now >= 1_700_000_100.0
+
+
+def test_the_exchanges_own_count_raises_ours_only_when_it_is_higher(gate, fake_time,
+                                                                   redis_client):  # fmt: skip
+    fake_time.now = 1_700_000_040.0
+    gate.acquire(2)
+    gate.acquire(2)
+    window = [k for k in redis_client.keys("*weight*")]
+    assert len(window) == 1 and int(redis_client.get(window[0])) == 4
+    gate.observe_used_weight(3)  # the exchange counts less than we do: nothing changes
+    assert int(redis_client.get(window[0])) == 4
+    gate.observe_used_weight(40)  # other traffic on the same IP: our count follows it
+    assert int(redis_client.get(window[0])) == 40
+    for _ in range(27):  # 95 usable: 27 more calls of 2 fit after 40, the 28th waits
+        gate.acquire(2)
+    assert fake_time.slept == []
+    gate.acquire(2)
+    assert fake_time.slept

@@ -1,4 +1,5 @@
-"""TokenVerifier: SPEC section 4's claim checks, with JWKS keys and with the legacy HS256 secret."""
+"""TokenVerifier: the claim checks of docs/api.md (Authentication), with JWKS keys and with
+the legacy HS256 secret."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ from cl3_common.redis_conn import KEY_PREFIX, redis_errors_translated
 
 # One round trip per request: the ban and pause breakers, the exchange's own count from the
 # previous response (ours must never sit below it), then the reservation itself.
-# Returns 1 (granted), 0 (window full) or -1 (a ban or pause is active: read its key).
+# Returns the window's count after the reservation (>= 1: granted), 0 (window full) or -1 (a
+# ban or pause is active: read its key).
 _ACQUIRE = """
 local ban = tonumber(redis.call('GET', KEYS[2]) or '0')
 local pause = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -30,9 +31,9 @@ if weight == 0 then return 1 end
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 -- A request heavier than the whole budget still goes alone into an empty window.
 if used > 0 and used + weight > tonumber(ARGV[2]) then return 0 end
-redis.call('INCRBY', KEYS[1], weight)
+local counted = redis.call('INCRBY', KEYS[1], weight)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+return counted
 """
 _OBSERVE = """
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -86,6 +87,7 @@ class RedisWeightGate:
         self._max_ban_wait_s = max_ban_wait_s
         self._prefix = f"{KEY_PREFIX}:{namespace}"
         self._acquire = client.register_script(_ACQUIRE)
+        self._counted: tuple[str, int] = ("", 0)  # (window key, our count there when last granted)
         self._observe = client.register_script(_OBSERVE)
 
     # -- keys -------------------------------------------------------------------------------
@@ -119,7 +121,10 @@ class RedisWeightGate:
                     keys=[key, self.ban_key, self._pause_key],
                     args=[weight, self.budget.usable, ttl_ms, now],
                 )
-            if granted == 1:
+            if granted >= 1:
+                # Our count of the window is at least this: the exchange's own count in the
+                # response only matters when it is higher (observe_used_weight).
+                self._counted = (key, int(granted))
                 return
             if granted == 0:
                 # Wait for the next window, plus a hair so the exchange's counter has reset too.
@@ -142,6 +147,9 @@ class RedisWeightGate:
     def observe_used_weight(self, used: int) -> None:
         now = self._clock()
         key, window_end = self._window(now)
+        counted_key, counted = self._counted
+        if key == counted_key and used <= counted:
+            return  # the exchange counts no more than we do: nothing to raise (no round trip)
         ttl_ms = int((window_end - now + self.budget.window_s) * 1000)
         with redis_errors_translated():
             self._observe(keys=[key], args=[used, ttl_ms])

@@ -9,7 +9,9 @@ same sandbox (its own process, 50 ms latency per request, prewarmed):
   - CL3's pager alone, fetch-only (HTTP, JSON, conversion to rows; nothing stored),
   - ccxt async `fetch_ohlcv(paginate)` followed by a bulk insert into the same store,
   - python-binance `get_historical_klines` (fetch only),
-and the request weight and the 429/418 counts the exchange saw. Needs
+and the request weight and the 429/418 counts the exchange saw, and the cost of the
+plausibility check every ingested page passes (the same year's pages checked in this process,
+one core). Needs
 `pip install -e '.[bench]'` for ccxt and python-binance.
 
     python bench/ingest.py [--days 365] [--latency-ms 50] [--markets spot,usdm]
@@ -33,14 +35,17 @@ from requests.adapters import HTTPAdapter
 
 from cl3_cli.processes import ProcessGroup, free_port
 from cl3_cli.services import LocalServices
+from cl3_common.derived.plausibility import check_rows
 from cl3_common.exchange import BinanceClient, RedisWeightGate
 from cl3_common.exchange.archive_paths import klines_file
 from cl3_common.exchange.catalog import SymbolCatalog
 from cl3_common.intervals import DAY_MS, next_open, now_ms
-from cl3_common.store import SeriesKey
+from cl3_common.store import SeriesKey, kline_to_row
 from cl3_common.store.factory import open_sqlite
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange, expected_klines
 from cl3_sandbox.supabase import mint_token
+from cl3_worker.page_check import rest_columns
+from cl3_worker.page_screen import lists_surely_plausible
 from cl3_worker.pager import KlinePager
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,6 +200,25 @@ def end_to_end(
 _inner: list[float] = []
 
 
+def check_cost(klines: list[list[Any]]) -> dict[str, Any]:
+    """CPU seconds of the plausibility check over every 1000-candle page: the pure check of
+    rows, and what the pager runs (the numpy screen of the page's columns, the pure check only
+    when the screen is not sure)."""
+    pages = [klines[i : i + 1000] for i in range(0, len(klines), 1000)]
+    rows = [[kline_to_row(k) for k in page] for page in pages]
+    columns = [rest_columns(page)[0] for page in pages]
+    began = time.perf_counter()
+    for page in rows:
+        if check_rows(page, "1m", page[0][0], page[-1][0] + 60_000):
+            raise RuntimeError("the sandbox served an implausible page")
+    pure = time.perf_counter() - began
+    began = time.perf_counter()
+    for cols in columns:
+        if not lists_surely_plausible(cols, "1m", cols[0][0], cols[0][-1] + 60_000, "trade"):
+            raise RuntimeError("the screen did not pass a sound page")
+    return {"seconds": pure, "screened_s": time.perf_counter() - began, "pages": len(pages)}
+
+
 def timed_inside(run: Callable[[], int]) -> int:
     """Times only `run` (the user's wait), not the process start-up around it."""
     began = time.perf_counter()
@@ -234,6 +258,7 @@ def main() -> None:
         expected = expected_klines("BTCUSDT", "1m", START_MS, end_ms - 1, now_ms=end_ms + DAY_MS)
         print(f"{args.days} days of BTCUSDT 1m = {len(expected):,} candles; sandbox latency "
               f"{args.latency_ms:.0f} ms; CL3 concurrency {args.concurrency}")  # fmt: skip
+        stats["check"] = check_cost(expected)
         if not args.skip_ccxt:
             store = home / "ccxt.sqlite3"
             for suffix in ("", "-wal", "-shm"):
@@ -286,6 +311,16 @@ def e2e_label(market: str, archive: bool) -> str:
 def report(results: Results, stats: dict[str, Any]) -> None:
     rates = {label: count / elapsed for label, count, elapsed in results}
     print()
+    check = stats.pop("check")
+    rest_s = next((elapsed for label, _, elapsed in results if "spot REST" in label), None)
+    # CPU time: in a fetch it runs in the page threads while the others wait on the network.
+    share = f" = {100 * check['seconds'] / rest_s:.1f}% of the REST wall time" if rest_s else ""
+    print(
+        f"  plausibility check alone: {check['seconds']:.2f} s CPU for {check['pages']} pages "
+        f"({1000 * check['seconds'] / check['pages']:.2f} ms per 1000-candle page{share}); as "
+        f"the pager runs it (numpy screen first): {check['screened_s']:.2f} s "
+        f"({1000 * check['screened_s'] / check['pages']:.2f} ms per page)"
+    )
     for label, seen in stats.items():
         family = "fapi" if " usdm " in label else "spot"
         host = seen["families"][family]

@@ -5,7 +5,8 @@ by default 1,000,000 + 19 x 525,600 = 10,986,400 1m candles) through the product
 (Binance kline rows in: the string-to-number conversion is part of the load), then starts
 `cl3 api` as a process on that store and measures, on one kept-alive connection:
   - 5,000-candle and 100-candle pages at random offsets (p50/p99 over `--pages` each),
-  - coverage of all series (p50 over 20 calls),
+  - coverage of all series (p50 over 20 calls), and with `gaps=true` (every series' gaps
+    with their cause, found by index counts), and of one series (gaps included by default),
 and in this process the whole-series columnar read of the first series and the file size.
 
     python bench/store.py                                  # SQLite, ~11M candles
@@ -120,6 +121,16 @@ def measure_api(env: dict[str, str], keys: list[SeriesKey], sizes: dict[int, int
             coverage.append((time.perf_counter() - began) * 1000)
         assert len(body["series"]) == len(keys), body
         out["coverage_p50"] = statistics.median(coverage)
+        one = f"?symbol={keys[1].symbol}&interval=1m"
+        for name, query in (("coverage_gaps_p50", "?gaps=true"), ("coverage_one_p50", one)):
+            samples = []
+            for _ in range(10):
+                began = time.perf_counter()
+                body = http.get(f"{base}/api/market-data/coverage{query}", timeout=600).json()
+                samples.append((time.perf_counter() - began) * 1000)
+            assert all(isinstance(s["gaps"], list) for s in body["series"]), body
+            out[name] = statistics.median(samples)
+        out["gaps_found"] = sum(len(s["gaps"]) for s in body["series"])
     return out
 
 
@@ -177,6 +188,11 @@ def main() -> None:
         f"p99 {api['page100_p99']:7.1f} ms   ({args.pages} requests)"
     )
     print(f"  coverage of all {len(keys)} series       p50 {api['coverage_p50']:7.1f} ms")
+    print(f"    with gaps=true                p50 {api['coverage_gaps_p50']:7.1f} ms")
+    print(
+        f"  coverage of one series + gaps   p50 {api['coverage_one_p50']:7.1f} ms   "
+        f"({api['gaps_found']:.0f} gaps)"
+    )
     print(
         f"  whole-series columnar read      {columnar_s:7.3f} s for {args.first_series:,} candles"
     )

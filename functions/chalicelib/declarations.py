@@ -43,12 +43,15 @@ class Access(Enum):
     ANY = "any"  # any valid token, every plan
     ENQUEUE = "enqueue"  # plans that may fetch and analyse
     EXPORT = "export"  # plans that may export
+    AUDIT = "audit"  # plans that may audit stored data against the exchange
 
     def allows(self, plan: Entitlements) -> bool:
         if self is Access.ENQUEUE:
             return plan.can_enqueue
         if self is Access.EXPORT:
             return plan.can_export
+        if self is Access.AUDIT:
+            return plan.can_audit
         return True
 
     def require(self, user: Principal, plan: Entitlements) -> None:
@@ -57,6 +60,10 @@ class Access(Enum):
         if self is Access.EXPORT:
             raise SubscriptionRequired(
                 f"the {user.tier} plan cannot export; exports need the enterprise plan"
+            )
+        if self is Access.AUDIT:
+            raise SubscriptionRequired(
+                f"the {user.tier} plan cannot audit; audits need the enterprise plan"
             )
         raise SubscriptionRequired(
             f"the {user.tier} plan cannot fetch or analyse; upgrade to pro or enterprise"

@@ -13,6 +13,7 @@ from chalicelib.isolated_app import IsolatedChalice
 from chalicelib.router import Router
 from chalicelib.routes import (
     api_keys,
+    audit,
     binance_futures,
     binance_mirror,
     docs,
@@ -35,6 +36,7 @@ ROUTE_GROUPS: tuple[RouteGroup, ...] = (
     symbols.routes,
     usage.routes,
     exports.routes,
+    audit.routes,
     seasonality.routes,
     funding.routes,
     api_keys.routes,

@@ -113,6 +113,18 @@ def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     return parse
 
 
+def parse_flag(value: Any) -> bool:
+    """A JSON boolean, or true/false (1/0) in a query string."""
+    if isinstance(value, bool):
+        return value
+    text = _text(value, "a flag").lower()
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise InvalidRequest("must be true or false")
+
+
 def parse_task_id(value: Any) -> str:
     text = _text(value, "task id")
     if not _TASK_ID.fullmatch(text):
@@ -240,6 +252,13 @@ ExportFormat = Annotated[
     api_field(_choice("format", EXPORT_FORMATS)),
     MissingCode("invalid_request", f"one of {', '.join(EXPORT_FORMATS)}"),
     WithJsonSchema({"type": "string", "enum": list(EXPORT_FORMATS)}),
+]
+Flag = Annotated[
+    bool,
+    api_field(parse_flag),
+    WithJsonSchema(
+        {"type": "boolean", "description": "true or false (in a query: true/false, 1/0)"}
+    ),
 ]
 TaskId = Annotated[
     str,

@@ -109,7 +109,7 @@ def _info(entitlements: Mapping[str, Entitlements]) -> dict[str, Any]:
         f"| {tier} | {'yes' if e.can_enqueue else 'no'} "
         f"| {(e.max_range_days or 'unlimited') if e.can_enqueue else '-'} "
         f"| {e.min_interval or '-'} | {e.max_concurrent_jobs} | {e.requests_per_minute} "
-        f"| {'yes' if e.can_export else 'no'} |"
+        f"| {'yes' if e.can_export else 'no'} | {'yes' if e.can_audit else 'no'} |"
         for tier, e in sorted(entitlements.items(), key=lambda item: tier_rank(item[0]))
     )
     return {
@@ -127,7 +127,7 @@ def _info(entitlements: Mapping[str, Entitlements]) -> dict[str, Any]:
             "epoch milliseconds in requests, epoch milliseconds in answers.\n\n"
             "Plans (defaults; a deployment may change them):\n\n"
             "| tier | fetch, analyse | max days per fetch | shortest interval | concurrent jobs "
-            "| requests/min | export |\n|---|---|---|---|---|---|---|\n" + rows
+            "| requests/min | export | audit |\n|---|---|---|---|---|---|---|---|\n" + rows
         ),
     }
 

@@ -84,7 +84,7 @@ class Progress(Closed):
         "started_at": 1717200000120, "ended_at": None,
     }]})  # fmt: skip
     task_id: str
-    type: Literal["fetch", "refresh", "analyze", "export", "funding", "funding_refresh"]
+    type: Literal["fetch", "refresh", "analyze", "export", "audit", "funding", "funding_refresh"]
     status: str = _enum(TASK_STATUSES)
     progress: int = Field(ge=0, le=100)
     pages_done: int = Field(ge=0)
@@ -107,7 +107,7 @@ class TaskResult(Open):
     """A finished task's result; the fields after `type` depend on it (docs/api.md)."""
 
     task_id: str
-    type: Literal["fetch", "refresh", "analyze", "export", "funding", "funding_refresh"]
+    type: Literal["fetch", "refresh", "analyze", "export", "audit", "funding", "funding_refresh"]
 
 
 class Candle(Closed):
@@ -163,6 +163,27 @@ class CandlePage(Closed):
     )
 
 
+GAP_CAUSES = ("exchange_outage", "not_fetched", "failed", "unverified")
+
+
+class Gap(Closed):
+    """Missing candles between stored ones, with why they are missing (docs/api.md)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "start": 1679661600000, "end": 1679666400000, "missing": 80, "cause": "exchange_outage",
+    }]})  # fmt: skip
+    start: EpochMs = Field(description="Open time of the first missing candle.")
+    end: EpochMs = Field(description="Open time after the last missing candle (exclusive).")
+    missing: int = Field(ge=1)
+    cause: str = Field(
+        description="exchange_outage: the exchange served the candles around it and none "
+        "inside; not_fetched: no fetch asked for it; failed: the latest fetch of it failed "
+        "(see `error`); unverified: the candles around it came from an unknown source.",
+        json_schema_extra={"enum": list(GAP_CAUSES)},
+    )
+    error: TaskError | None = Field(None, description="failed: the error of that fetch.")
+
+
 class SeriesCoverage(Closed):
     market: str = _enum(MARKETS)
     kind: str = _enum(KINDS)
@@ -173,6 +194,11 @@ class SeriesCoverage(Closed):
     count: int
     expected: int
     missing: int
+    gaps: list[Gap] | None = Field(
+        None,
+        description="With `gaps=true`, or when `symbol` and `interval` name one series: the "
+        "gaps between the first and last stored candle with their cause.",
+    )
 
 
 class Coverage(Closed):
@@ -241,6 +267,7 @@ class Analysis(Open):
 class Entitlements(Closed):
     can_enqueue: bool
     can_export: bool
+    can_audit: bool
     max_range_days: int | None = Field(description="Longest fetch or export; null: unlimited.")
     min_interval: str | None
     max_concurrent_jobs: int

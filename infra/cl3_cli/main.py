@@ -157,7 +157,8 @@ def cmd_store(args: argparse.Namespace) -> int:
         f"{report.series} series ({report.series_skipped} already complete), "
         f"{report.candles_copied:,} candles written, {report.tasks} tasks, "
         f"{report.tracked} tracked series, {report.analyses} analyses, "
-        f"{report.funding_events:,} funding events"
+        f"{report.funding_events:,} funding events, fetch records of {report.ledger_series} "
+        f"series, {report.archive_files} archive checksums"
     )
     for problem in report.mismatches:
         console.print(f"[red]count mismatch[/] {problem}")

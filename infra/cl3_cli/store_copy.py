@@ -29,6 +29,8 @@ class CopyReport:
     tasks: int = 0
     analyses: int = 0
     tracked: int = 0
+    ledger_series: int = 0
+    archive_files: int = 0
     funding_events: int = 0
     mismatches: list[str] = field(default_factory=list)
 
@@ -83,6 +85,25 @@ def copy_small_stores(source: Stores, target: Stores, report: CopyReport) -> Non
         if doc is not None:
             target.analyses.save(key, doc, source.analyses.heatmap(key))
             report.analyses += 1
+    copy_provenance(source, target, report)
+
+
+def copy_provenance(source: Stores, target: Stores, report: CopyReport) -> None:
+    """The fetch ledger and the archive checksums: without them copied candles would have
+    gaps of unknown cause and audits nothing to re-check (recording merges: rerun-safe)."""
+    for bounds in source.candles.list_series():
+        key = key_of(bounds)
+        records = source.ledger.records(key, 0, FAR_FUTURE_MS)
+        if records:
+            target.ledger.record(key, *records)
+            report.ledger_series += 1
+    after: str | None = None
+    while page := source.archive_files.page(after=after, limit=1000):
+        for doc in page:
+            target.archive_files.record(doc["path"], doc["sha256"], rows=doc["rows"],
+                                        at_ms=doc["loaded_at"])  # fmt: skip
+            report.archive_files += 1
+        after = page[-1]["path"]
 
 
 def copy_funding(source: Stores, target: Stores, report: CopyReport) -> None:

@@ -86,7 +86,9 @@ def test_fetch_stores_exactly_what_the_exchange_served(stack, backend_env, token
     assert result["type"] == "fetch"
     assert (result["rest_pages"], result["archive_files"]) == (4, 1)
     assert result["candles_written"] == result["candles_in_range"] == len(expected)
-    assert result["gaps"] == [{"start": GAP_START_MS, "end": GAP_END_MS, "missing": 80}]
+    assert result["gaps"] == [{"start": GAP_START_MS, "end": GAP_END_MS, "missing": 80,
+                               "cause": "exchange_outage"}]  # fmt: skip
+    assert result["rejected_pages"] == [] and result["no_data"] == []
 
     stored, cursor = [], None
     while True:

@@ -134,6 +134,14 @@ def test_the_client_round_trips_every_endpoint(stack, token):
     download = requests.get(exported["url"], timeout=10)
     assert download.status_code == 200 and download.text.count("\n") == WEEK_OF_HOURS + 1
 
+    audit = client.audit("BTCUSDT", "1h", START, END, wait=True)
+    assert audit["type"] == "audit" and audit["differences"] == []
+    assert audit["candles"]["stored"] == audit["candles"]["rest"] == WEEK_OF_HOURS
+    (btc,) = client.coverage("BTCUSDT", "1h")["series"]
+    assert btc["gaps"] == [] and "gaps" not in client.coverage(gaps=False)["series"][0]
+    filled = client.candles("BTCUSDT", "1h", START, END, resample="1d", fill="null", limit=3)
+    assert [c["sources"] for c in filled["candles"]] == [24, 24, 24]
+
     usage = client.usage()
     assert usage["this_month"]["candles_fetched"] == 2 * WEEK_OF_HOURS
     assert usage["jobs"]["running"] == 0

@@ -16,6 +16,8 @@ import io
 import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -28,6 +30,7 @@ from cl3_common.store import Row
 
 # Spot archives switched to microsecond timestamps from 2025-01-01.
 _MICROS_THRESHOLD = 10**15
+Columns = tuple[Any, ...]  # numpy arrays, one per stored-row field
 
 
 class CorruptArchive(Exception):
@@ -62,23 +65,43 @@ def parse_rows(csv_bytes: bytes) -> list[Row]:
     worker's GIL per file, pandas ~0.1 s. Values are parsed exactly (round-trip): a candle from
     the archive equals the same candle from the REST API.
     """
+    return rows_of(parse_columns(csv_bytes))
+
+
+def parse_columns(csv_bytes: bytes) -> Columns:
+    """The CSV's columns in stored-row order as numpy arrays (int64 times and trades, float64
+    the rest); empty arrays for an empty file."""
     import numpy as np
     import pandas as pd
 
     if not csv_bytes.strip():
-        return []
+        return tuple(np.empty(0, np.int64 if i in (0, 1, 8) else np.float64) for i in range(11))
     has_header = not csv_bytes[:1].isdigit()  # futures archives start with a header row
     exact = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
     frame = pd.read_csv(io.BytesIO(csv_bytes), header=0 if has_header else None,
                         usecols=range(11), **exact)  # fmt: skip
     frame.columns = range(11)
     times = [np.asarray(frame[i], dtype=np.int64) for i in (0, 6)]
-    times = [np.where(t >= _MICROS_THRESHOLD, t // 1000, t) for t in times]
-    floats = {i: np.asarray(frame[i], dtype=np.float64).tolist() for i in (1, 2, 3, 4, 5, 7, 9, 10)}
-    trades = np.asarray(frame[8], dtype=np.int64).tolist()
-    return list(zip(times[0].tolist(), times[1].tolist(), floats[1], floats[2], floats[3],
-                    floats[4], floats[5], floats[7], trades, floats[9], floats[10],
-                    strict=True))  # fmt: skip
+    opens, closes = (np.where(t >= _MICROS_THRESHOLD, t // 1000, t) for t in times)
+    floats = {i: np.asarray(frame[i], dtype=np.float64) for i in (1, 2, 3, 4, 5, 7, 9, 10)}
+    trades = np.asarray(frame[8], dtype=np.int64)
+    return (opens, closes, floats[1], floats[2], floats[3], floats[4], floats[5], floats[7],
+            trades, floats[9], floats[10])  # fmt: skip
+
+
+def rows_of(columns: Columns) -> list[Row]:
+    return list(zip(*(column.tolist() for column in columns), strict=True))
+
+
+@dataclass(frozen=True)
+class ArchiveFile:
+    """A verified klines file: its rows and the SHA-256 its `.CHECKSUM` published for it,
+    with the same values as columns (for checks that run on whole columns)."""
+
+    path: str
+    sha256: str
+    rows: list[Row]
+    columns: Columns | None = None
 
 
 class ArchiveClient:
@@ -99,15 +122,27 @@ class ArchiveClient:
 
     def rows(self, path: str) -> list[Row] | None:
         """The klines file's candles as stored rows, or None when the archive has no such file."""
-        content = self.csv(path)
-        if content is None:
+        loaded = self.load(path)
+        return None if loaded is None else loaded.rows
+
+    def load(self, path: str) -> ArchiveFile | None:
+        """The verified klines file with its checksum (recorded when loaded, re-checked by
+        audits), or None when the archive has no such file."""
+        verified = self._verified(path)
+        if verified is None:
             return None
-        rows = parse_rows(content)
-        record.candles_fetched("archive", len(rows))  # ops
-        return rows
+        columns = parse_columns(verified[1])
+        loaded = ArchiveFile(path, verified[0], rows_of(columns), columns)
+        record.candles_fetched("archive", len(loaded.rows))  # ops
+        return loaded
 
     def csv(self, path: str) -> bytes | None:
         """The verified CSV inside the zip, or None when the archive has no such file."""
+        verified = self._verified(path)
+        return None if verified is None else verified[1]
+
+    def _verified(self, path: str) -> tuple[str, bytes] | None:
+        """(SHA-256, the CSV) of the zip, refetched once when it does not match its checksum."""
         for attempt in range(2):
             payload = self._get(path)
             if payload is None:
@@ -151,16 +186,18 @@ class ArchiveClient:
         raise ArchiveUnavailable(path, f"HTTP {response.status_code}")
 
 
-def _verified_csv(payload: bytes, checksum_file: bytes) -> bytes:
+def _verified_csv(payload: bytes, checksum_file: bytes) -> tuple[str, bytes]:
+    """(the SHA-256, the CSV inside) of a zip that matches its published checksum."""
     expected = checksum_file.decode(errors="replace").split()[0].lower() if checksum_file else ""
-    if hashlib.sha256(payload).hexdigest() != expected:
+    sha256 = hashlib.sha256(payload).hexdigest()
+    if sha256 != expected:
         raise CorruptArchive("archive checksum mismatch")
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             names = [n for n in archive.namelist() if n.endswith(".csv")]
             if len(names) != 1:
                 raise CorruptArchive(f"archive holds {len(names)} CSV files, expected 1")
-            return archive.read(names[0])
+            return sha256, archive.read(names[0])
     except zipfile.BadZipFile as e:
         raise CorruptArchive("archive is not a readable zip") from e
 

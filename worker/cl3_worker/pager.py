@@ -14,6 +14,12 @@ archive is not tried again in this run (one dead host costs one file's retries, 
 file). Only the exchange's own refusal of a REST request (ExchangeRejected: -1121, -1120, ...)
 fails the fetch. For a symbol REST no longer serves the archive is all there is: a file it
 lacks is reported, and an archive host that cannot be reached is an outage (retried).
+
+Every page passes a plausibility check before any of it is stored (page_check.py): a page
+that fails is asked for once more; a REST page that fails again is rejected (reported, not
+stored), an archive file that fails again is paged from REST (rejected when REST does not
+serve the symbol). The checksum of every archive file stored is recorded
+(`ArchiveFileStore`), so an audit can tell a re-uploaded file.
 """
 
 from __future__ import annotations
@@ -23,13 +29,15 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from cl3_common.errors import InvalidSymbol
 from cl3_common.exchange.client import BinanceClient
 from cl3_common.observability import record
-from cl3_common.store import Row, SeriesKey, kline_to_row
-from cl3_worker.archive import ArchiveClient, ArchiveUnavailable, CorruptArchive
+from cl3_common.store import Row, SeriesKey
+from cl3_common.store.protocols import ArchiveFileStore
+from cl3_worker.archive import ArchiveClient, ArchiveFile, ArchiveUnavailable, CorruptArchive
+from cl3_worker.page_check import ImplausiblePage, RejectedPage, checked_file, checked_rest_rows
 from cl3_worker.plan import Unit, archive_units, incomplete_units, rest_units, uncovered
 
 log = logging.getLogger("cl3.worker.pager")
@@ -55,6 +63,10 @@ class PagerReport:
     candles_received: int = 0
     # Why archive files were paged from REST instead (missing files are not counted here).
     archive_problems: Counter[str] = field(default_factory=Counter)
+    # Pages that failed the plausibility check twice: not stored.
+    rejected_pages: list[RejectedPage] = field(default_factory=list)
+    # [start, end) of the units stored by this run (rejected pages excluded).
+    stored_spans: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
@@ -91,14 +103,18 @@ class KlinePager:
         concurrency: int,
         clock_ms: Callable[[], int],
         archive: ArchiveClient | None = None,
+        archive_files: ArchiveFileStore | None = None,
     ) -> None:
         self._exchange = exchange
         self._candles = candles
         self._concurrency = max(1, concurrency)
         self._clock_ms = clock_ms
         self._archive = archive
+        self._archive_files = archive_files
         self._archive_down: str | None = None  # why the archive host is not tried again
         self._use_rest = True
+        self._loaded: dict[str, tuple[str, int]] = {}  # archive path -> (sha256, rows)
+        self.report: PagerReport | None = None  # the last run's, also when it raised
 
     def run(
         self,
@@ -124,6 +140,7 @@ class KlinePager:
         file_todo = incomplete_units(files, stored)
         page_todo = incomplete_units(pages, stored)
         report = PagerReport(pages_total=len(files) + len(pages))
+        self.report = report
         files_skipped = len(files) - len(file_todo)
         report.pages_skipped = files_skipped + len(pages) - len(page_todo)
         report.pages_done = report.pages_skipped
@@ -132,8 +149,6 @@ class KlinePager:
             missing = self._run_units(pool, key, file_todo, report, on_progress)
             if missing and use_rest:
                 # Files the archive lacks join the REST stretches around them, paged in full.
-                kept = [u for u in files if u not in missing]
-                pages = self._rest_plan(key, start_ms, end_ms, kept)
                 paths = [u.archive_path for u in missing]
                 record.fallback(  # ops: a WARNING, and cl3_fallbacks_total per file
                     "archive_to_rest",
@@ -141,6 +156,8 @@ class KlinePager:
                     f"({', '.join(str(p) for p in paths)}); paging them from REST",
                     count=len(missing), paths=paths,
                 )  # fmt: skip
+                kept = [u for u in files if u not in missing]
+                pages = self._rest_plan(key, start_ms, end_ms, kept)
                 page_todo = incomplete_units(pages, stored)
                 report.archive_fallbacks += len(missing)
                 report.pages_total = len(kept) + len(pages)
@@ -188,6 +205,10 @@ class KlinePager:
                     unit = pending.pop(future)
                     try:
                         rows.extend(future.result())
+                    except ImplausiblePage as rejected:
+                        report.rejected_pages.append(rejected.page)
+                        report.pages_done += 1
+                        continue
                     except ArchiveFallback as fallback:
                         missing.append(unit)
                         if fallback.reason:
@@ -213,28 +234,55 @@ class KlinePager:
         report.candles_written += self._candles.insert(key, rows)
         report.candles_received += len(rows)
         report.pages_done += len(units)
-        archived = sum(1 for u in units if u.archive_path)
-        report.archive_files += archived
-        report.rest_pages += len(units) - archived
+        report.stored_spans.extend((u.start_ms, u.end_ms) for u in units)
+        archived = [u.archive_path for u in units if u.archive_path]
+        report.archive_files += len(archived)
+        report.rest_pages += len(units) - len(archived)
+        self._record_files(archived)
+
+    def _record_files(self, paths: list[str]) -> None:
+        """The checksum of each stored archive file, as it was when loaded."""
+        for path in paths:
+            sha256, rows = self._loaded.pop(path)
+            if self._archive_files is not None:
+                self._archive_files.record(path, sha256, rows=rows, at_ms=self._clock_ms())
 
     def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
-        """The unit's closed candles as stored rows (converted here, in parallel)."""
+        """The unit's closed candles as stored rows (converted and checked here, in parallel)."""
         now_ms = self._clock_ms()
         if unit.archive_path:
-            stored = self._archive_rows(unit.archive_path)
+            stored = self._archive_rows(key, unit, unit.archive_path)
         else:
-            klines = self._exchange.klines(
+            stored = self._rest_rows(key, unit)
+        return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
+
+    def _rest_rows(self, key: SeriesKey, unit: Unit) -> list[Row]:
+        def fetch() -> list[list[Any]]:
+            return self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1,
                 limit=self._exchange.market.page_limit, kind=key.kind,
             )  # fmt: skip
-            stored = [kline_to_row(k) for k in klines]
-        return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
 
-    def _archive_rows(self, path: str) -> list[Row]:
+        return checked_rest_rows(fetch, key, unit.start_ms, unit.end_ms)
+
+    def _archive_rows(self, key: SeriesKey, unit: Unit, path: str) -> list[Row]:
+        try:
+            loaded = checked_file(lambda: self._archive_file(path), key, path, unit.start_ms)
+        except ImplausiblePage:
+            if not self._use_rest:
+                raise  # the only source: rejected, and recorded as failed
+            raise ArchiveFallback("implausible candles") from None
+        if loaded is None:
+            log.info("archive has no %s", path)
+            raise ArchiveFallback(None)
+        self._loaded[path] = (loaded.sha256, len(loaded.rows))
+        return loaded.rows
+
+    def _archive_file(self, path: str) -> ArchiveFile | None:
         if self._archive is None or self._archive_down:
             raise ArchiveFallback(self._archive_down or "no archive configured")
         try:
-            rows = self._archive.rows(path)
+            loaded = self._archive.load(path)
         except CorruptArchive as e:
             log.warning("archive %s: %s (twice); not stored", path, e)
             raise ArchiveFallback(str(e)) from None
@@ -246,7 +294,4 @@ class KlinePager:
             self._archive_down = f"archive unreachable: {reason}"
             log.warning("archive %s: %s; paging from the REST API instead", path, e)
             raise ArchiveFallback(self._archive_down) from None
-        if rows is None:
-            log.info("archive has no %s", path)
-            raise ArchiveFallback(None)
-        return rows
+        return loaded

@@ -29,6 +29,7 @@ from cl3.client.types import (
     CandlePage,
     Coverage,
     CreatedApiKey,
+    Fill,
     Health,
     Kind,
     Market,
@@ -106,8 +107,14 @@ class Client(FundingMethods):
         *,
         market: Market | None = None,
         kind: Kind | None = None,
+        gaps: bool | None = None,
     ) -> Coverage:
-        params = {"symbol": symbol, "interval": interval, "market": market, "kind": kind}
+        """Stored series; `gaps=True` (the default for one series) lists each series' gaps
+        with their cause."""
+        params: dict[str, Any] = {"symbol": symbol, "interval": interval, "market": market,
+                                  "kind": kind}  # fmt: skip
+        if gaps is not None:
+            params["gaps"] = "true" if gaps else "false"
         return self._json("GET", "/api/market-data/coverage", params=params)
 
     def candles(
@@ -121,9 +128,14 @@ class Client(FundingMethods):
         cursor: str | None = None,
         market: Market = "spot",
         kind: Kind = "trade",
+        resample: str | None = None,
+        tz: str | None = None,
+        fill: Fill | None = None,
     ) -> CandlePage:
-        """One page of stored candles (`next_cursor` leads to the next)."""
-        params = _read_params(start, end, limit, cursor, market, kind)
+        """One page of stored candles (`next_cursor` leads to the next); `resample`, `tz` and
+        `fill` shape it on the server (docs/api.md)."""
+        params = {**_read_params(start, end, limit, cursor, market, kind),
+                  "resample": resample, "tz": tz, "fill": fill}  # fmt: skip
         return self._json("GET", f"/api/market-data/{symbol}/{interval}", params=params)
 
     def candles_csv(
@@ -136,8 +148,12 @@ class Client(FundingMethods):
         limit: int | None = None,
         market: Market = "spot",
         kind: Kind = "trade",
+        resample: str | None = None,
+        tz: str | None = None,
+        fill: Fill | None = None,
     ) -> str:
-        params = {**_read_params(start, end, limit, None, market, kind), "format": "csv"}
+        params = {**_read_params(start, end, limit, None, market, kind), "format": "csv",
+                  "resample": resample, "tz": tz, "fill": fill}  # fmt: skip
         return self.http.request("GET", f"/api/market-data/{symbol}/{interval}", params=params).text
 
     def iter_candles(
@@ -290,6 +306,27 @@ class Client(FundingMethods):
         """Enqueue an export (enterprise); with `wait`, return its result (`url`, `rows`...)."""
         body = {**_series_body(symbol, interval, start, end, market, kind), "format": format}
         accepted: TaskAccepted = self._json("POST", "/api/market-data/export", json=body)
+        if not wait:
+            return accepted
+        self.wait(accepted["task_id"])
+        return self.result(accepted["task_id"])
+
+    def audit(
+        self,
+        symbol: str,
+        interval: str,
+        start: TimeLike,
+        end: TimeLike,
+        *,
+        repair: bool = False,
+        market: Market = "spot",
+        kind: Kind = "trade",
+        wait: bool = False,
+    ) -> TaskAccepted | TaskResult:
+        """Enqueue an audit of stored candles against the exchange (enterprise); with `wait`,
+        return its result (differences per candle and per archive file, repairs)."""
+        body = {**_series_body(symbol, interval, start, end, market, kind), "repair": repair}
+        accepted: TaskAccepted = self._json("POST", "/api/market-data/audit", json=body)
         if not wait:
             return accepted
         self.wait(accepted["task_id"])

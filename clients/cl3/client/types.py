@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 Market = Literal["spot", "usdm", "coinm"]
 Kind = Literal["trade", "mark", "index", "premium"]
+Fill = Literal["none", "null", "ffill"]
 Time = str | int  # ISO-8601 (UTC unless an offset is given) or epoch milliseconds
 
 
@@ -80,6 +81,7 @@ class SeriesCoverage(TypedDict):
     count: int
     expected: int
     missing: int
+    gaps: NotRequired[list[dict[str, Any]]]  # {"start", "end", "missing", "cause", "error"?}
 
 
 class Coverage(TypedDict):

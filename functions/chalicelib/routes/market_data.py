@@ -15,6 +15,7 @@ from chalicelib.fields import (
     Cursor,
     EndTime,
     FillMode,
+    Flag,
     Interval,
     Kind,
     Limit,
@@ -31,7 +32,8 @@ from chalicelib.plans import require_interval, require_range
 from chalicelib.router import accepted, json_response
 from chalicelib.schemas import CandlePage, Coverage, TaskAccepted
 from cl3_common.intervals import count_candles, next_open
-from cl3_common.store import API_FIELDS
+from cl3_common.series_gaps import series_gaps
+from cl3_common.store import API_FIELDS, SeriesKey
 from cl3_common.tasks import TaskType
 
 routes = RouteGroup("market data")
@@ -76,6 +78,7 @@ class CoverageQuery(SeriesInputs):
     interval: Interval | None = None
     market: Market | None = None
     kind: Kind | None = None
+    gaps: Flag | None = None
 
 
 @routes.post(
@@ -117,26 +120,40 @@ def fetch(call: Call[NoInputs, NoInputs, FetchBody]) -> Response:
 @routes.get(
     "/api/market-data/coverage",
     summary="What is stored: first and last candle, count, expected and missing per series",
+    description=(
+        "`gaps=true` adds each series' gaps between its first and last stored candle, with "
+        "their cause (`exchange_outage`, `not_fetched`, `failed` with the error, "
+        "`unverified`); it is the default when `symbol` and `interval` name one series. "
+        "Without gaps the answer costs no read of the candles."
+    ),
     query=CoverageQuery,
     responses={200: ResponseDoc("Stored series matching the filters.", Coverage)},
 )
 def coverage(call: Call[NoInputs, CoverageQuery, NoInputs]) -> dict[str, Any]:
-    q = call.query
-    stored = call.runtime.stores.candles.list_series(
+    q, stores = call.query, call.runtime.stores
+    stored = stores.candles.list_series(
         market=q.market,
         kind=q.kind,
         interval=q.interval,
         symbol=stored_name(q.symbol, q.kind or "") if q.symbol else None,
     )
+    one_series = q.symbol is not None and q.interval is not None
+    with_gaps = one_series if q.gaps is None else q.gaps
     series = []
     for b in stored:
-        expected = count_candles(b.first_open_time, next_open(b.last_open_time, b.interval),
-                                 b.interval)  # fmt: skip
-        series.append({
+        end = next_open(b.last_open_time, b.interval)
+        expected = count_candles(b.first_open_time, end, b.interval)
+        entry = {
             "market": b.market, "kind": b.kind, "symbol": b.symbol, "interval": b.interval,
             "first_open_time": b.first_open_time, "last_open_time": b.last_open_time,
             "count": b.count, "expected": expected, "missing": expected - b.count,
-        })  # fmt: skip
+        }  # fmt: skip
+        if with_gaps:  # a complete series has none: no read at all
+            key = SeriesKey(b.symbol, b.interval, b.market, b.kind)
+            entry["gaps"] = [] if b.count >= expected else series_gaps(
+                stores.candles, stores.ledger, key, b.first_open_time, end, stored=b.count
+            ).gaps  # fmt: skip
+        series.append(entry)
     return {"series": series}
 
 

@@ -19,6 +19,7 @@ class Entitlements:
     max_concurrent_jobs: int
     requests_per_minute: int
     can_export: bool
+    can_audit: bool = False
 
     @property
     def max_range_ms(self) -> int | None:
@@ -33,7 +34,7 @@ class Entitlements:
 DEFAULT_ENTITLEMENTS: dict[str, Entitlements] = {
     "free": Entitlements(False, None, None, 0, 60, False),
     "pro": Entitlements(True, 366, "1m", 2, 600, False),
-    "enterprise": Entitlements(True, None, "1s", 10, 6000, True),
+    "enterprise": Entitlements(True, None, "1s", 10, 6000, True, True),
 }
 
 

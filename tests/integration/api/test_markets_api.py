@@ -25,7 +25,12 @@ MIN, DAY = 60_000, 86_400_000
 # 2023-03-23 22:00 .. 2023-03-26 03:00 UTC of 1m: REST for the partial days, the archive for
 # the two whole ones, across the exchange's 80-minute outage on 2023-03-24 (every market).
 START, END = 1_679_608_800_000, 1_679_799_600_000
-GAP = {"start": 1_679_661_600_000, "end": 1_679_666_400_000, "missing": 80}
+GAP = {
+    "start": 1_679_661_600_000,
+    "end": 1_679_666_400_000,
+    "missing": 80,
+    "cause": "exchange_outage",
+}
 SERIES = [
     ("spot", "trade", "BTCUSDT", "BTCUSDT"),
     ("usdm", "trade", "BTCUSDT", "BTCUSDT"),

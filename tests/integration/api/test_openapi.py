@@ -74,6 +74,7 @@ def test_tiers_follow_the_entitlement_table(document):
     assert ops[("POST", "/api/market-data/fetch")]["x-cl3-tiers"] == ["pro", "enterprise"]
     assert ops[("POST", "/api/seasonality/analyze")]["x-cl3-tiers"] == ["pro", "enterprise"]
     assert ops[("POST", "/api/market-data/export")]["x-cl3-tiers"] == ["enterprise"]
+    assert ops[("POST", "/api/market-data/audit")]["x-cl3-tiers"] == ["enterprise"]
     assert ops[("GET", "/api/symbols")]["x-cl3-tiers"] == ["free", "pro", "enterprise"]
     assert "403" in ops[("POST", "/api/market-data/export")]["responses"]
     assert "403" not in ops[("GET", "/api/symbols")]["responses"]

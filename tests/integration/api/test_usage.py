@@ -25,6 +25,7 @@ def test_usage_reports_the_plan_the_minute_the_jobs_and_the_month(
     assert first["entitlements"] == {
         "can_enqueue": True, "max_range_days": 366, "min_interval": "1m",
         "max_concurrent_jobs": 2, "requests_per_minute": 600, "can_export": False,
+        "can_audit": False,
     }  # fmt: skip
     assert first["requests"]["limit"] == 600 and first["requests"]["remaining"] == 599
     assert first["jobs"] == {"running": 0, "max_concurrent": 2}

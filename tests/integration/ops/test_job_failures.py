@@ -62,6 +62,8 @@ OWN_FAILURES: dict[TaskType, tuple[dict[str, Any], str] | None] = {
     TaskType.EXPORT: ({"symbol": "BTCUSDT", "interval": "1h", "start_ms": JAN_2024,
                        "end_ms": JAN_2024 + HOUR_MS, "format": "xlsx"}, "invalid_request"),
     TaskType.PLAN_REFRESHES: None,
+    TaskType.AUDIT: ({"symbol": "NOPEUSDT", "interval": "1h", "start_ms": JAN_2024,
+                      "end_ms": JAN_2024 + 10 * HOUR_MS}, "invalid_symbol"),
     TaskType.FUNDING: ({"market": "usdm", "symbol": "NOPEUSDT", "start_ms": JAN_2024,
                         "end_ms": JAN_2024 + 10 * HOUR_MS}, "invalid_symbol"),
     TaskType.FUNDING_REFRESH: ({"market": "usdm", "symbol": "NOPEUSDT"}, "invalid_symbol"),
@@ -73,6 +75,7 @@ PARAMS: dict[TaskType, dict[str, Any]] = {
     TaskType.EXPORT: {"symbol": "BTCUSDT", "interval": "1h", "start_ms": JAN_2024,
                       "end_ms": JAN_2024 + HOUR_MS, "format": "csv"},
     TaskType.PLAN_REFRESHES: {},
+    TaskType.AUDIT: OWN_FAILURES[TaskType.AUDIT][0] | {"symbol": "BTCUSDT"},  # type: ignore[index]
     TaskType.FUNDING: {"market": "usdm", "symbol": "BTCUSDT", "start_ms": JAN_2024,
                        "end_ms": JAN_2024 + 10 * HOUR_MS},
     TaskType.FUNDING_REFRESH: {"market": "usdm", "symbol": "BTCUSDT"},

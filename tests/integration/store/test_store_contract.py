@@ -194,6 +194,14 @@ def test_archive_checksums_are_kept_per_file(any_stores: Stores):
     files.record(path, "ab" * 32, rows=44_640, at_ms=5)
     files.record(path, "cd" * 32, rows=44_640, at_ms=6)
     assert files.get(path) == {"path": path, "sha256": "cd" * 32, "rows": 44_640, "loaded_at": 6}
+    days = [path.replace("monthly", "daily").replace("01.zip", f"01-{d:02}.zip") for d in (2, 1)]
+    for day in days:
+        files.record(day, "ef" * 32, rows=1_440, at_ms=7)
+    ordered = sorted([path, *days])
+    assert [f["path"] for f in files.page()] == ordered
+    assert [f["path"] for f in files.page(limit=1)] == ordered[:1]
+    assert [f["path"] for f in files.page(after=ordered[0])] == ordered[1:]
+    assert files.page(after=ordered[-1]) == []
 
 
 def test_holes_are_found_by_counting_ranges(any_stores: Stores):
@@ -221,3 +229,26 @@ def test_last_before_is_the_newest_earlier_row(any_stores: Stores):
     assert any_stores.candles.last_before(BTC, START + 6 * MINUTE) == rows[5]
     assert any_stores.candles.last_before(BTC, START) is None
     assert any_stores.candles.last_before(ETH, START + 10 * MINUTE) is None
+
+
+def test_buckets_aggregate_exactly_as_the_pure_reduction(any_stores: Stores):
+    from cl3_common.derived.resample import ResamplePlan, aggregate_rows
+
+    candles = any_stores.candles
+    rows = klines(BTC, START, 3 * 1440)
+    kept = [r for i, r in enumerate(rows) if not (100 <= i < 190 or i % 97 == 3)]
+    candles.insert(BTC, kept)
+    candles.insert(ETH, klines(ETH, START, 1440))  # another series under the same keys
+    for target, tz in (("1h", None), ("4h", "+05:30"), ("1d", "America/New_York")):
+        plan = ResamplePlan("1m", target, tz)
+        window = plan.window(START + 30 * MINUTE, 1000, START + 3 * 1440 * MINUTE)
+        bounds = plan.bounds(window)
+        stored = candles.read(BTC, window.start, window.end)
+        assert candles.aggregate(BTC, bounds) == aggregate_rows(stored, bounds)
+        assert plan.from_aggregates(candles.aggregate(BTC, bounds)) == plan.resample(stored)
+    hours = [(START + h * 60 * MINUTE, START + (h + 1) * 60 * MINUTE) for h in (1, 2, 5)]
+    got = candles.aggregate(BTC, hours)
+    # 01:00 lost its last 20 minutes, 02:00 all of them (no bucket), 05:00 is whole.
+    assert [(a[0], a[1], a[2]) for a in got] == [(*hours[0], 40), (*hours[2], 60)]
+    assert candles.aggregate(BTC, []) == []
+    assert candles.aggregate(SeriesKey("SOLUSDT", "1m"), hours) == []

@@ -15,6 +15,12 @@ from cl3_sandbox.exchange import expected_klines
 START = 1_704_067_200_000
 MINUTE = 60_000
 BTC, ETH_MARK = SeriesKey("BTCUSDT", "1m"), SeriesKey("ETHUSDT", "1m", "usdm", "mark")
+LEDGER = [
+    FetchRecord(START, START + 1_000 * MINUTE, "complete", None, START + 1),
+    FetchRecord(START + 1_000 * MINUTE, START + 2_000 * MINUTE, "failed",
+                {"code": "implausible_data", "message": "negative volume"}, START + 2),
+]  # fmt: skip
+FILE = "/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip"
 ETH_FUNDING = FundingKey("usdm", "ETHUSDT")
 FUNDING = [(START + i * 4 * 3_600_000 + 3, 0.0001 * i, 3000.0 + i, 4 if i else None)
            for i in range(50)]  # fmt: skip
@@ -35,6 +41,8 @@ def _fill(url: str) -> dict[SeriesKey, list]:
         stores.tasks.update("task-1", status="finished", result={"candles_written": 3000})
         stores.series.track(BTC, first_ms=START)
         stores.analyses.save(SeriesKey("BTCUSDT", "1h"), {"candles": 5}, b"\x89PNG-bytes")
+        stores.ledger.record(BTC, *LEDGER)
+        stores.archive_files.record(FILE, "ab" * 32, rows=1440, at_ms=START + 5)
         stores.funding.insert(ETH_FUNDING, FUNDING)
         stores.funding.track(ETH_FUNDING)
         stores.funding_ledger.record(ETH_FUNDING, FUNDING_ASKED)
@@ -52,6 +60,13 @@ def _check(url: str, stored: dict[SeriesKey, list]) -> None:
         assert task is not None and task["result"] == {"candles_written": 3000}
         assert stores.series.all() == [BTC]
         assert stores.analyses.heatmap(SeriesKey("BTCUSDT", "1h")) == b"\x89PNG-bytes"
+        assert stores.ledger.records(BTC, 0, 2**62) == LEDGER  # gaps keep their causes
+        assert stores.archive_files.get(FILE) == {
+            "path": FILE,
+            "sha256": "ab" * 32,
+            "rows": 1440,
+            "loaded_at": START + 5,
+        }
         assert stores.funding.read(ETH_FUNDING, 0, 2**62) == FUNDING
         assert stores.funding.tracked() == [ETH_FUNDING]
         assert stores.funding_ledger.records(ETH_FUNDING, 0, 2**62) == [FUNDING_ASKED]

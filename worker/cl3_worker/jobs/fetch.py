@@ -9,7 +9,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cl3_common.errors import CL3Error
+from cl3_common.intervals import align_down
+from cl3_common.series_gaps import series_gaps
 from cl3_common.store import SeriesKey
+from cl3_worker.fetch_ledger import fetch_records, record_fetch
 from cl3_worker.pager import KlinePager, PagerReport
 from cl3_worker.publisher import ProgressPublisher
 from cl3_worker.runner import RunningTask
@@ -40,27 +44,41 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
         concurrency=ctx.settings.FETCH_CONCURRENCY,
         clock_ms=ctx.now_ms,
         archive=ctx.archive if on_rest else ctx.archive_source,
+        archive_files=ctx.stores.archive_files,
     )
-    # Progress goes out from a thread of its own, so the pager's writer never waits on Redis.
-    with ProgressPublisher(lambda fields: task.report(**fields)) as publisher:
-        report = pager.run(key, start_ms, end_ms, _progress_reporter(publisher, began),
-                           use_rest=on_rest)  # fmt: skip
+    try:
+        # Progress goes out from a thread of its own, so the pager's writer never waits on Redis.
+        with ProgressPublisher(lambda fields: task.report(**fields)) as publisher:
+            report = pager.run(key, start_ms, end_ms, _progress_reporter(publisher, began),
+                               use_rest=on_rest)  # fmt: skip
+    except CL3Error as e:  # the ledger says which part failed, and why
+        failed = fetch_records(start_ms, end_ms, pager.report, at_ms=ctx.now_ms(),
+                               error=e.as_error())  # fmt: skip
+        record_fetch(ctx.stores.ledger, key, failed)
+        raise
+    ctx.stores.ledger.record(key, *fetch_records(start_ms, end_ms, report, at_ms=ctx.now_ms()))
     for warning in report.warnings:
         task.warn(warning)
-    # Gaps between stored candles (the exchange's own outages), found by index counts.
-    holes, in_range = ctx.stores.candles.holes(key, start_ms, end_ms)
+    if report.rejected_pages:
+        task.warn(f"{len(report.rejected_pages)} page(s) of implausible candles were not stored "
+                  "(see rejected_pages)")  # fmt: skip
+    # Holes are counted up to the candle still open, which is no gap: it is not closed yet.
+    closed_end = min(end_ms, align_down(ctx.now_ms(), key.interval))
+    found = series_gaps(ctx.stores.candles, ctx.stores.ledger, key, start_ms, closed_end)
     return {
         **key.to_json(),
         "start": start_ms,
         "end": end_ms,
         "candles_written": report.candles_written,
-        "candles_in_range": in_range,
+        "candles_in_range": found.stored,
         "pages": report.pages_total,
         "pages_skipped": report.pages_skipped,
         "rest_pages": report.rest_pages,
         "archive_files": report.archive_files,
         "archive_missing": report.archive_missing,
-        "gaps": [h.as_dict() for h in holes if h.before and h.after],
+        "gaps": found.gaps,
+        "no_data": found.no_data,
+        "rejected_pages": [page.as_dict() for page in report.rejected_pages],
         "duration_s": round(time.monotonic() - began, 3),
     }
 

@@ -37,15 +37,48 @@ def check_rows(
     rows: Sequence[Row], interval: str, start_ms: int, end_ms: int, *, kind: str = "trade"
 ) -> list[str]:
     """Problems found in a page of rows fetched for [start_ms, end_ms); empty when plausible."""
+    _check_arguments(interval, kind)
+    if not rows:
+        return []
+    if set(map(len, rows)) != {len(FIELDS)}:
+        bad = next(i for i, row in enumerate(rows) if len(row) != len(FIELDS))
+        return [f"row {bad} has {len(rows[bad])} fields, expected {len(FIELDS)}"]
+    return _check_columns(tuple(zip(*rows, strict=True)), interval, start_ms, end_ms, kind)
+
+
+def check_columns(
+    columns: Sequence[Sequence[Any]],
+    interval: str,
+    start_ms: int,
+    end_ms: int,
+    *,
+    kind: str = "trade",
+) -> list[str]:
+    """`check_rows` of the page given as its columns (FIELDS order, equal lengths): the same
+    problems, without transposing rows a caller has as columns already."""
+    _check_arguments(interval, kind)
+    if len(columns) != len(FIELDS):
+        return [f"page has {len(columns)} fields, expected {len(FIELDS)}"]
+    if len(set(map(len, columns))) != 1:
+        return ["page columns have different lengths"]
+    if not columns[0]:
+        return []
+    return _check_columns(tuple(columns), interval, start_ms, end_ms, kind)
+
+
+def _check_arguments(interval: str, kind: str) -> None:
     validate_interval(interval)
     if kind not in KINDS:
         raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    if not rows:
-        return []
-    typed = _typed_columns(rows)
+
+
+def _check_columns(
+    columns: Columns, interval: str, start_ms: int, end_ms: int, kind: str
+) -> list[str]:
+    typed = _typed_columns(columns)
     if isinstance(typed, str):
         return [typed]
-    columns, finite = typed
+    finite = typed
     opens, close_times = columns[0], columns[1]
     floats = [columns[k] for k in _FLOATS]
     problems: list[str] = []
@@ -95,19 +128,15 @@ def _value_checks(columns: Columns, kind: str) -> list[Check]:
 Columns = tuple[Sequence[Any], ...]
 
 
-def _typed_columns(rows: Sequence[Row]) -> tuple[Columns, bool] | str:
-    """(columns, all floats finite), or what makes the rows unreadable as klines."""
-    if set(map(len, rows)) != {len(FIELDS)}:
-        bad = next(i for i, row in enumerate(rows) if len(row) != len(FIELDS))
-        return f"row {bad} has {len(rows[bad])} fields, expected {len(FIELDS)}"
-    columns = tuple(zip(*rows, strict=True))
+def _typed_columns(columns: Columns) -> bool | str:
+    """Whether all floats are finite, or what makes the columns unreadable as klines."""
     try:  # isfinite also rejects what is not a number (str, None) with a TypeError
         finite = all(all(map(isfinite, columns[k])) for k in _FLOATS)
     except TypeError:
         finite = False
     if all(set(map(type, columns[k])) <= {int} for k in _INTS) and finite:
-        return columns, True
-    return _type_problem(columns) or (columns, False)  # numbers, but some NaN or infinite
+        return True
+    return _type_problem(columns) or False  # numbers, but some NaN or infinite
 
 
 def _type_problem(columns: Columns) -> str | None:

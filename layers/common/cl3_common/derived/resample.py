@@ -17,7 +17,7 @@ lookup per bucket, never per candle), and each bucket's columns are reduced by C
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -150,6 +150,23 @@ class ResamplePlan:
             f"{max_sources} allowed per request: {', '.join(advice)} or export the range"
         )
 
+    def bounds(self, window: Window) -> list[tuple[int, int]]:
+        """[open, end) of every bucket of the window, in order."""
+        out: list[tuple[int, int]] = []
+        t = window.start
+        while t < window.end:
+            end = self.bucket_end(t)
+            out.append((t, end))
+            t = end
+        return out
+
+    def from_aggregates(self, aggregates: Iterable[Aggregate]) -> list[Candle]:
+        """Target candles from bucket aggregates (`aggregate_rows`, or a store's own)."""
+        return [
+            _candle(start, end, sources, self.expected_sources(start, end), totals)
+            for start, end, sources, *totals in aggregates
+        ]
+
     def resample(self, candles: Iterable[Mapping[str, Any] | Row]) -> list[Candle]:
         """Target candles from source candles or rows sorted by open_time."""
         rows = as_rows(candles)
@@ -192,7 +209,14 @@ def _bucket_stop(rows: list[Row], i: int, n: int, end: int, expected: int) -> in
     return bisect_left(rows, end, i, n, key=_open_time)
 
 
-def _aggregate(rows: list[Row], i: int, j: int, start: int, end: int, expected: int) -> Candle:
+Totals = tuple[Any, ...]  # (open, high, low, close, volume, quote_volume, trades, taker base,
+#                         taker quote) of one bucket
+# (start, end, sources, *Totals): one bucket as a store aggregates it (CandleStore.aggregate)
+Aggregate = tuple[Any, ...]
+
+
+def _totals(rows: list[Row], i: int, j: int) -> Totals:
+    """The bucket of rows[i:j]: first open, max high, min low, last close, sums in order."""
     if j - i == 1:
         _, _, o, h, lo, c, v, q, t, tb, tq = rows[i]
     elif j - i > _ZIP_MAX:
@@ -206,6 +230,15 @@ def _aggregate(rows: list[Row], i: int, j: int, start: int, end: int, expected: 
         _, _, opens, highs, lows, closes, vs, qs, ts, tbs, tqs = zip(*rows[i:j], strict=True)
         o, c, h, lo = opens[0], closes[-1], max(highs), min(lows)
         v, q, t, tb, tq = sum(vs), sum(qs), sum(ts), sum(tbs), sum(tqs)
+    return o, h, lo, c, v, q, t, tb, tq
+
+
+def _aggregate(rows: list[Row], i: int, j: int, start: int, end: int, expected: int) -> Candle:
+    return _candle(start, end, j - i, expected, _totals(rows, i, j))
+
+
+def _candle(start: int, end: int, sources: int, expected: int, totals: Sequence[Any]) -> Candle:
+    o, h, lo, c, v, q, t, tb, tq = totals
     return {
         "open_time": start,
         "close_time": end - 1,
@@ -219,9 +252,26 @@ def _aggregate(rows: list[Row], i: int, j: int, start: int, end: int, expected: 
         "taker_buy_base": tb,
         "taker_buy_quote": tq,
         "vwap": q / v if v else None,
-        "complete": j - i >= expected,
-        "sources": j - i,
+        "complete": sources >= expected,
+        "sources": sources,
     }
+
+
+def aggregate_rows(rows: list[Row], bounds: list[tuple[int, int]]) -> list[Aggregate]:
+    """(start, end, sources, *totals) of each bucket [start, end) holding a row, in order.
+
+    What `CandleStore.aggregate` returns, computed from read rows (sorted by open time); a
+    store that aggregates in its own engine must give exactly this.
+    """
+    out: list[Aggregate] = []
+    i, n = 0, len(rows)
+    for start, end in bounds:
+        i = bisect_left(rows, start, i, n, key=_open_time)
+        j = bisect_left(rows, end, i, n, key=_open_time)
+        if j > i:
+            out.append((start, end, j - i, *_totals(rows, i, j)))
+        i = j
+    return out
 
 
 def resample(

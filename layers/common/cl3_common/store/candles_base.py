@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from cl3_common.derived.gaps import Hole
+from cl3_common.derived.resample import Aggregate, aggregate_rows
 from cl3_common.store.holes import holes_by_counting
 from cl3_common.store.keys import SeriesKey
-from cl3_common.store.rows import SeriesBounds
+from cl3_common.store.rows import Row, SeriesBounds
 
 
 class CandleStoreBase:
-    """Needs `count`, `open_times` and `list_series` from the backend."""
+    """Needs `count`, `open_times`, `read` and `list_series` from the backend."""
+
+    def read(
+        self, key: SeriesKey, start_ms: int, end_ms: int, limit: int | None = None
+    ) -> list[Row]:
+        raise NotImplementedError
+
+    def aggregate(self, key: SeriesKey, bounds: list[tuple[int, int]]) -> list[Aggregate]:
+        """The plain way: one range read, then the buckets reduced in Python."""
+        if not bounds:
+            return []
+        return aggregate_rows(self.read(key, bounds[0][0], bounds[-1][1]), bounds)
 
     def count(
         self, key: SeriesKey, start_ms: int, end_ms: int, *, at_most: int | None = None
@@ -29,11 +41,14 @@ class CandleStoreBase:
     ) -> list[SeriesBounds]:
         raise NotImplementedError
 
-    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
+    def holes(
+        self, key: SeriesKey, start_ms: int, end_ms: int, *, stored: int | None = None
+    ) -> tuple[list[Hole], int]:
         # Counts of a range are index counts on both backends (on mongod as in SQLite).
         return holes_by_counting(
             key.interval, start_ms, end_ms,
             lambda lo, hi: self.count(key, lo, hi), lambda lo, hi: self.open_times(key, lo, hi),
+            stored=stored,
         )  # fmt: skip
 
     def bounds(self, key: SeriesKey) -> SeriesBounds | None:

@@ -19,10 +19,17 @@ SCAN_BELOW = 4096  # candles: below this, reading the open times is cheaper than
 
 
 def holes_by_counting(
-    interval: str, start_ms: int, end_ms: int, count: CountRange, open_times: OpenTimes
+    interval: str,
+    start_ms: int,
+    end_ms: int,
+    count: CountRange,
+    open_times: OpenTimes,
+    *,
+    stored: int | None = None,
 ) -> tuple[list[Hole], int]:
+    """`stored`: the count of the range when the caller knows it (a series' own bounds)."""
     start, end = align_up(start_ms, interval), end_ms
-    stored = count(start, end)
+    stored = count(start, end) if stored is None else stored
     found: list[Hole] = []
     _split(interval, start, end, stored, count, open_times, found)
     return _merged(found, interval, start, align_up(end, interval)), stored

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cl3_common.derived.gaps import FetchRecord, Hole
+from cl3_common.derived.resample import Aggregate
 from cl3_common.store.funding_rows import FundingBounds, FundingKey, FundingRow
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.records import ApiKeyRecord
@@ -47,9 +48,23 @@ class CandleStore(Protocol):
         """Stored candles in range; with `at_most`, counting stops there (cheap checks)."""
         ...
 
-    def holes(self, key: SeriesKey, start_ms: int, end_ms: int) -> tuple[list[Hole], int]:
+    def holes(
+        self, key: SeriesKey, start_ms: int, end_ms: int, *, stored: int | None = None
+    ) -> tuple[list[Hole], int]:
         """Missing candles on the interval grid in [start_ms, end_ms) (leading and trailing
-        ones included), and how many candles are stored there."""
+        ones included), and how many candles are stored there (`stored`, when the caller
+        already knows it, saves counting the whole range)."""
+        ...
+
+    def aggregate(self, key: SeriesKey, bounds: list[tuple[int, int]]) -> list[Aggregate]:
+        """(start, end, sources, open, high, low, close, volume, quote_volume, trades,
+        taker_buy_base, taker_buy_quote) of each bucket [start, end) of `bounds` (sorted,
+        disjoint) that holds a stored candle: exactly `derived.resample.aggregate_rows` of
+        the rows read, whichever way the backend computes it (resampling on read)."""
+        ...
+
+    def last_before(self, key: SeriesKey, before_ms: int) -> Row | None:
+        """The stored row with the greatest open time before `before_ms`, if any."""
         ...
 
     def bounds(self, key: SeriesKey) -> SeriesBounds | None:
@@ -146,6 +161,10 @@ class ArchiveFileStore(Protocol):
 
     def get(self, path: str) -> dict[str, Any] | None:
         """{"path", "sha256", "rows", "loaded_at"} or None."""
+        ...
+
+    def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        """Records ordered by path, those after `after` (for copying a store)."""
         ...
 
 

@@ -41,6 +41,7 @@ class TaskType(StrEnum):
     PLAN_REFRESHES = "plan_refreshes"
     ANALYZE = "analyze"
     EXPORT = "export"
+    AUDIT = "audit"
     FUNDING = "funding"  # a futures symbol's funding-rate history over a range
     FUNDING_REFRESH = "funding_refresh"  # [newest stored event, now) of a tracked symbol
 
@@ -63,6 +64,9 @@ CONTRACTS: dict[TaskType, JobContract] = {
     ),
     TaskType.ANALYZE: JobContract(QUEUE_ANALYTICS, "cl3_worker.jobs.analyze.run", 1800, 1),
     TaskType.EXPORT: JobContract(QUEUE_EXPORT, "cl3_worker.jobs.export.run", 3600, 1),
+    # Re-reads a stored range from the exchange (REST weight, archive files), so it queues
+    # with ingestion; a crash retry starts over (an audit is read-only unless it repairs).
+    TaskType.AUDIT: JobContract(QUEUE_INGEST, "cl3_worker.jobs.audit.run", 6 * 3600, 1),
     TaskType.FUNDING: JobContract(QUEUE_INGEST, "cl3_worker.jobs.funding.run", 3600, 2),
     TaskType.FUNDING_REFRESH: JobContract(
         QUEUE_INGEST, "cl3_worker.jobs.funding.refresh", 3600, 2, 3600

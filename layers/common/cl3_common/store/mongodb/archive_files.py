@@ -22,7 +22,15 @@ class MongoArchiveFileStore:
     def get(self, path: str) -> dict[str, Any] | None:
         with translated():
             doc = self._col.find_one({"_id": path})
-        if doc is None:
-            return None
-        return {"path": doc["_id"], "sha256": doc["sha256"], "rows": doc["rows"],
-                "loaded_at": doc["loaded_at"]}  # fmt: skip
+        return None if doc is None else _decode(doc)
+
+    def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        query = {"_id": {"$gt": after}} if after else {}
+        with translated():
+            docs = list(self._col.find(query).sort("_id", 1).limit(limit))
+        return [_decode(d) for d in docs]
+
+
+def _decode(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"path": doc["_id"], "sha256": doc["sha256"], "rows": doc["rows"],
+            "loaded_at": doc["loaded_at"]}  # fmt: skip

@@ -21,7 +21,18 @@ class SqliteArchiveFileStore:
 
     def get(self, path: str) -> dict[str, Any] | None:
         with self._db.read() as conn:
-            row = conn.execute(
-                "SELECT path, sha256, rows, loaded_at FROM archive_files WHERE path = ?", (path,)
-            ).fetchone()
-        return dict(zip(("path", "sha256", "rows", "loaded_at"), row, strict=True)) if row else None
+            row = conn.execute(f"SELECT {_COLUMNS} FROM archive_files WHERE path = ?",
+                               (path,)).fetchone()  # fmt: skip
+        return dict(zip(_FIELDS, row, strict=True)) if row else None
+
+    def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM archive_files WHERE path > ? ORDER BY path LIMIT ?",
+                (after or "", limit),
+            ).fetchall()
+        return [dict(zip(_FIELDS, row, strict=True)) for row in rows]
+
+
+_FIELDS = ("path", "sha256", "rows", "loaded_at")
+_COLUMNS = ", ".join(_FIELDS)

@@ -21,12 +21,13 @@ from pymongo import errors as mongo_errors
 from pymongo.database import Database
 from pymongo.operations import ReplaceOne
 
+from cl3_common.derived.candle import API_FIELDS
 from cl3_common.errors import PermanentError
 from cl3_common.store.candles_base import CandleStoreBase
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.mongodb.client import translated
 from cl3_common.store.protocols import BatchCallback
-from cl3_common.store.rows import API_FIELDS, Row, SeriesBounds
+from cl3_common.store.rows import Row, SeriesBounds
 
 if TYPE_CHECKING:
     import numpy as np

@@ -37,8 +37,15 @@ def _doc(key: FundingKey, row: FundingRow) -> dict[str, Any]:
             "rate": row[1], "mark_price": row[2], "interval_hours": row[3]}  # fmt: skip
 
 
+def _fills(
+    key: FundingKey, rows: Sequence[FundingRow], stored: dict[int, dict[str, Any]]
+) -> list[UpdateOne]:
+    """Stored events gain the mark price or interval they lacked."""
+    return [fill for r in rows if r[0] in stored
+            for fill in _fill_missing(key, r, stored[r[0]])]  # fmt: skip
+
+
 def _fill_missing(key: FundingKey, row: FundingRow, stored: dict[str, Any]) -> list[UpdateOne]:
-    """A stored event gains the mark price or interval it lacked (none when it lacks none)."""
     gained = {f: v for f, v in zip(_FILLABLE, row[2:], strict=True)
               if v is not None and stored.get(f) is None}  # fmt: skip
     return [UpdateOne({"_id": key.event_id(row[0])}, {"$set": gained})] if gained else []
@@ -60,13 +67,10 @@ class MongoFundingStore(FundingStoreBase):
         if not rows:
             return 0
         first, last = min(r[0] for r in rows), max(r[0] for r in rows)
-        with translated():
-            stored = {int(d["funding_time"]): d for d in self._col.find(
-                _filter(key, first, last + 1), _PROJECTION)}  # fmt: skip
+        stored = self._stored_between(key, first, last)
         new = [_doc(key, r) for r in rows if r[0] not in stored]
         added = insert_new(self._col, new, "funding events") if new else 0
-        fills = [fill for r in rows if r[0] in stored
-                 for fill in _fill_missing(key, r, stored[r[0]])]  # fmt: skip
+        fills = _fills(key, rows, stored)
         with translated():
             if fills:
                 self._col.bulk_write(fills, ordered=False)
@@ -77,6 +81,12 @@ class MongoFundingStore(FundingStoreBase):
                 upsert=True,
             )  # fmt: skip
         return added
+
+    def _stored_between(self, key: FundingKey, first: int, last: int) -> dict[int, dict[str, Any]]:
+        """The stored events of [first, last] by funding time."""
+        with translated():
+            docs = self._col.find(_filter(key, first, last + 1), _PROJECTION)
+            return {int(d["funding_time"]): d for d in docs}
 
     def read(
         self, key: FundingKey, start_ms: int, end_ms: int, limit: int | None = None

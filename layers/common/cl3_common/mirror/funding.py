@@ -54,13 +54,8 @@ class FundingSource(LedgerWalk[FundingKey, Event, Event]):
         clock_ms: Callable[[], int],
         settle_ms: int = FUNDING_SETTLE_MS,
     ) -> None:
+        super().__init__(ledger, upstream, flights, clock_ms=clock_ms, settle_ms=settle_ms)
         self._store = store
-        self._ledger = ledger
-        self._upstream = upstream
-        self._market = upstream.market
-        self._flights = flights
-        self._clock_ms = clock_ms
-        self._settle_ms = settle_ms
 
     def answer_json(self, q: FundingQuery, *, listed_ms: int = 0) -> str:
         """Binance's JSON array; `listed_ms`: no event of the symbol is older (onboardDate)."""

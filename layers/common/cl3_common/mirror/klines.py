@@ -70,13 +70,8 @@ class KlineSource(LedgerWalk[_Series, Kline, KlineText]):
         settle_ms: int = SETTLE_MS,
         cache: PageCache | None = None,
     ) -> None:
+        super().__init__(ledger, upstream, flights, clock_ms=clock_ms, settle_ms=settle_ms)
         self._candles = candles
-        self._ledger = ledger
-        self._upstream = upstream
-        self._market = upstream.market
-        self._flights = flights
-        self._clock_ms = clock_ms
-        self._settle_ms = settle_ms
         self._cache = cache or PageCache(max_bytes=0)
 
     def klines_json(self, q: KlinesQuery, fmt: KlineFormat = SPOT_FORMAT) -> str:

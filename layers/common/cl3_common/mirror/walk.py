@@ -14,6 +14,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from cl3_common.derived.gaps import FetchRecord
 from cl3_common.errors import Unavailable
+from cl3_common.intervals import ClockMs
+from cl3_common.mirror.flight import SingleFlight
+from cl3_common.mirror.upstream import Upstream
 from cl3_common.mirror.verified import Records, verified_until
 
 S = TypeVar("S")  # what names the series of a request (klines: with its page grid and format)
@@ -33,8 +36,23 @@ class Ledger(Protocol):
 class LedgerWalk(ABC, Generic[S, Raw, Out]):
     """A source answered from the store where its ledger says the exchange was asked."""
 
-    _ledger: Ledger
     _max_steps: int  # store reads and fetches for one request
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        upstream: Upstream,
+        flights: SingleFlight,
+        *,
+        clock_ms: ClockMs,
+        settle_ms: int,
+    ) -> None:
+        self._ledger = ledger
+        self._upstream = upstream
+        self._market = upstream.market
+        self._flights = flights
+        self._clock_ms = clock_ms
+        self._settle_ms = settle_ms  # how long the exchange may still change what it sent
 
     def _forward(self, s: S, start: int, last: int, limit: int | None, now: int) -> list[Out]:
         """The first `limit` items (None: all) from `start` to `last` (inclusive)."""

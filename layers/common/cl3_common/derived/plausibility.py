@@ -13,7 +13,6 @@ taker volumes within the totals.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from itertools import repeat
 from math import isfinite
 from operator import gt, le, lt, mod, ne, not_, or_, sub
@@ -22,11 +21,9 @@ from typing import Any
 from cl3_common.derived.candle import API_FIELDS, Row, iso
 from cl3_common.errors import InvalidRequest
 from cl3_common.intervals import DAY_MS, align_down, next_open, nominal_ms, validate_interval
+from cl3_common.store.keys import KINDS
+from cl3_common.timeparse import MAX_TIME_MS, MIN_TIME_MS  # before Binance, or a unit mistake
 
-KINDS = ("trade", "mark", "index", "premium")
-# Binance (and so any kline) started after 2009; past 2100 is a unit mistake.
-MIN_MS = int(datetime(2009, 1, 1, tzinfo=UTC).timestamp() * 1000)
-MAX_MS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000)
 _WEEK_PHASE_MS = 4 * DAY_MS  # weeks open on Monday; 1970-01-01 was a Thursday
 _NUMBER = {int, float}
 _INTS = (0, 1, 8)  # open_time, close_time, trades
@@ -158,17 +155,17 @@ def _times_plausible(opens: Sequence[int], close_times: Sequence[int], report: R
     """Report timestamps outside 2009..2100, naming a seconds or microseconds mix-up."""
     ok = True
     for name, column in (("open_time", opens), ("close_time", close_times)):
-        if min(column) >= MIN_MS and max(column) < MAX_MS:
+        if min(column) >= MIN_TIME_MS and max(column) < MAX_TIME_MS:
             continue
         ok = False
-        bad = next(x for x in column if not MIN_MS <= x < MAX_MS)
-        if MIN_MS <= bad // 1000 < MAX_MS:
+        bad = next(x for x in column if not MIN_TIME_MS <= x < MAX_TIME_MS)
+        if MIN_TIME_MS <= bad // 1000 < MAX_TIME_MS:
             what = f"{name} in microseconds instead of milliseconds"
-        elif MIN_MS <= bad * 1000 < MAX_MS:
+        elif MIN_TIME_MS <= bad * 1000 < MAX_TIME_MS:
             what = f"{name} in seconds instead of milliseconds"
         else:
             what = f"{name} {bad} outside 2009..2100"
-        report((not MIN_MS <= x < MAX_MS for x in column), what)
+        report((not MIN_TIME_MS <= x < MAX_TIME_MS for x in column), what)
     return ok
 
 

@@ -27,6 +27,7 @@ import redis
 
 from cl3_common.errors import Unavailable
 from cl3_common.exchange.errors import ExchangeError
+from cl3_common.intervals import now_ms
 from cl3_common.mirror import binance_errors as err
 from cl3_common.mirror.flight import SingleFlight
 from cl3_common.mirror.params import Params, symbol
@@ -89,7 +90,7 @@ class ExchangeInfoMirror:
         )
         return {
             **snapshot.body,
-            "serverTime": int(self._clock() * 1000),
+            "serverTime": now_ms(self._clock),
             "rateLimits": [
                 {
                     "rateLimitType": "REQUEST_WEIGHT",

@@ -29,14 +29,18 @@ from cl3_common.mirror.upstream import Upstream
 from cl3_common.mirror.verified import verified_until
 from cl3_common.mirror.walk import MAX_REACH_BACK, LedgerWalk
 from cl3_common.store import FundingKey, FundingRow
-from cl3_common.store.funding_rows import rest_funding_event, with_intervals
+from cl3_common.store.funding_rows import (
+    FUNDING_LOOKBACK_MS,
+    USUAL_FUNDING_HOURS,
+    rest_funding_event,
+    with_intervals,
+)
 from cl3_common.store.protocols import FundingLedgerStore, FundingStore
 
 FUNDING_SETTLE_MS = 300_000
 CELL_MS = 40 * DAY_MS  # at most 960 hourly events, plus a day before: one request of 1000
-LOOKBACK_MS = DAY_MS  # longer than any funding interval
 PAGE_LIMIT = 1000
-_USUAL_INTERVAL_MS = 8 * HOUR_MS  # sizes the first look back for the latest events
+_USUAL_INTERVAL_MS = USUAL_FUNDING_HOURS * HOUR_MS  # the first look back for the latest
 
 Event = dict[str, Any]  # one event as the exchange sends it
 
@@ -76,7 +80,7 @@ class FundingSource(LedgerWalk[FundingKey, Event, Event]):
     def _fetch(self, key: FundingKey, cursor: int, *, live: bool) -> tuple[list[Event], bool]:
         """One exchange request for the cell holding `cursor` (the live cell: from `cursor`);
         its unsettled events, and whether the answer reached the present."""
-        start = cursor if live else max(0, cursor // CELL_MS * CELL_MS - LOOKBACK_MS)
+        start = cursor if live else max(0, cursor // CELL_MS * CELL_MS - FUNDING_LOOKBACK_MS)
 
         def work() -> dict[str, Any]:
             fetched_at = self._clock_ms()

@@ -11,7 +11,7 @@ for correctness, not speed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from bson.codec_options import CodecOptions, DatetimeConversion
@@ -37,10 +37,6 @@ _MS_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(
     datetime_conversion=DatetimeConversion.DATETIME_MS
 )
 _PROJECTION = {f: 1 for f in API_FIELDS} | {"_id": 0}
-
-
-def ms_to_dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def dt_to_ms(value: Any) -> int:

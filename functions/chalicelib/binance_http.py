@@ -48,6 +48,15 @@ def binance_weight_headers(quota: Quota) -> dict[str, str]:
 def binance_error_for(exc: Exception, now_s: float) -> err.BinanceError:
     if isinstance(exc, err.BinanceError):
         return exc
+    found = _caller_error(exc) or _exchange_error(exc, now_s) or _request_error(exc)
+    if found is not None:
+        return found
+    log.error("mirror: unhandled error", exc_info=exc)
+    return err.unknown_error()
+
+
+def _caller_error(exc: Exception) -> err.BinanceError | None:
+    """The caller's key, or the caller's own rate limit."""
     if isinstance(exc, MalformedKey) or (
         isinstance(exc, errors.Unauthorized) and exc.message.startswith("missing")
     ):
@@ -56,6 +65,11 @@ def binance_error_for(exc: Exception, now_s: float) -> err.BinanceError:
         return err.key_rejected()
     if isinstance(exc, errors.Throttled):
         return err.too_many_requests(exc.message, exc.retry_after_s)
+    return None
+
+
+def _exchange_error(exc: Exception, now_s: float) -> err.BinanceError | None:
+    """The exchange banning, pacing or refusing CL3, or a backing service down."""
     # A host's symbol list that could not be read because the host is banned: the ban's 429.
     if isinstance(exc, errors.Unavailable) and isinstance(exc.__cause__, ExchangeBanned):
         exc = exc.__cause__
@@ -76,12 +90,16 @@ def binance_error_for(exc: Exception, now_s: float) -> err.BinanceError:
     if isinstance(exc, errors.RetryableError):
         log.warning("mirror: backing service unavailable: %s", exc)
         return err.unavailable()
+    return None
+
+
+def _request_error(exc: Exception) -> err.BinanceError | None:
+    """Any other refusal of our family, as Binance's generic -1000."""
     if isinstance(exc, errors.InvalidRequest) and "more than once" in exc.message:
         return err.BinanceError(-1101, "Duplicate values for a parameter detected.")
     if isinstance(exc, errors.ApiError):
         return err.BinanceError(-1000, exc.message, 400)
-    log.error("mirror: unhandled error", exc_info=exc)
-    return err.unknown_error()
+    return None
 
 
 def binance_error_response(exc: Exception, now_s: float | None = None) -> Response:

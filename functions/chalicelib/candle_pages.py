@@ -81,10 +81,15 @@ def _filled(store: CandleStore, req: PageRequest, now_ms: int) -> Page:
             return Page(key.interval, [], None)
     end = _closed_end(grid, req.end_ms, now_ms)
     rows = store.read(key, start, end, req.limit)
-    before = store.last_before(key, start) if req.fill == "ffill" else None
     result = fill([row_to_api(r) for r in rows], key.interval, start, end, req.fill,
-                  limit=req.limit, prev_close=before[5] if before else None)  # fmt: skip
+                  limit=req.limit, prev_close=_prev_close(store, req, start))  # fmt: skip
     return Page(key.interval, result.candles, result.next_start)
+
+
+def _prev_close(store: CandleStore, req: PageRequest, start: int) -> float | None:
+    """What `ffill` repeats before the first candle of the page: the close before it."""
+    before = store.last_before(req.key, start) if req.fill == "ffill" else None
+    return before[5] if before else None
 
 
 def _resampled(store: CandleStore, req: PageRequest, now_ms: int) -> Page:
@@ -94,17 +99,8 @@ def _resampled(store: CandleStore, req: PageRequest, now_ms: int) -> Page:
     first = _first_stored(store, key, req.start_ms or 0, req.end_ms)
     if first is None:
         return Page(req.resample, [], None)
-    if req.start_ms is None:  # from the series' first bucket, partial or not
-        start = plan.bucket_start(first)
-    else:  # buckets opening at or after `start`, as the exchange's startTime means
-        start = plan.bucket_start(req.start_ms)
-        if start < req.start_ms:
-            start = plan.bucket_end(start)
-        if req.fill == "none":  # skip ahead: pages of empty buckets help nobody
-            start = max(start, plan.bucket_start(first))
-    end = req.end_ms
-    if req.fill != "none":
-        end = _closed_end(plan.grid, end, now_ms)
+    start = _first_bucket(plan, req, first)
+    end = req.end_ms if req.fill == "none" else _closed_end(plan.grid, req.end_ms, now_ms)
     window = plan.window(start, req.limit, end)
     plan.ensure_within(window, MAX_SOURCES)
     if window.buckets == 0:
@@ -112,11 +108,23 @@ def _resampled(store: CandleStore, req: PageRequest, now_ms: int) -> Page:
     # The store reduces the buckets (in SQL on SQLite; a range read elsewhere).
     candles = plan.from_aggregates(store.aggregate(key, plan.bounds(window)))
     if req.fill != "none":
-        before = store.last_before(key, window.start) if req.fill == "ffill" else None
         candles = fill(candles, req.resample, window.start, window.end, req.fill,
-                       prev_close=before[5] if before else None, tz=plan.zone,
+                       prev_close=_prev_close(store, req, window.start), tz=plan.zone,
                        resampled=True).candles  # fmt: skip
     following = window.next_start
     if following is not None and _first_stored(store, key, following, req.end_ms) is None:
         following = None
     return Page(req.resample, candles, following)
+
+
+def _first_bucket(plan: ResamplePlan, req: PageRequest, first_stored: int) -> int:
+    """Where a resampled page starts."""
+    if req.start_ms is None:  # from the series' first bucket, partial or not
+        return plan.bucket_start(first_stored)
+    # Buckets opening at or after `start`, as the exchange's startTime means.
+    start = plan.bucket_start(req.start_ms)
+    if start < req.start_ms:
+        start = plan.bucket_end(start)
+    if req.fill == "none":  # skip ahead: pages of empty buckets help nobody
+        start = max(start, plan.bucket_start(first_stored))
+    return start

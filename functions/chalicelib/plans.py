@@ -1,17 +1,11 @@
-"""What a caller's plan allows, checked before anything is enqueued (one place for all routes)."""
+"""What a caller's plan allows of an interval and a range (who may call a route at all is
+the route's `Access`, chalicelib/declarations.py)."""
 
 from __future__ import annotations
 
 from cl3_common.auth import Principal
-from cl3_common.errors import Forbidden, InvalidRange, SubscriptionRequired
+from cl3_common.errors import Forbidden, InvalidRange
 from cl3_common.tiers import Entitlements
-
-
-def require_enqueue(user: Principal, plan: Entitlements) -> None:
-    if not plan.can_enqueue:
-        raise SubscriptionRequired(
-            f"the {user.tier} plan cannot fetch or analyse; upgrade to pro or enterprise"
-        )
 
 
 def require_interval(user: Principal, plan: Entitlements, interval: str, verb: str) -> None:

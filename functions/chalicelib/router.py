@@ -21,6 +21,7 @@ from chalicelib.inputs import NoInputs, json_object, query_values, validated
 from chalicelib.media import require_json_body
 from chalicelib.runtime import Runtime, RuntimeProvider
 from cl3_common.auth import Principal
+from cl3_common.intervals import now_ms as wall_ms
 from cl3_common.ratelimit import Quota
 
 JSON = "application/json"
@@ -91,7 +92,7 @@ def _call(
     url_params: Mapping[str, str],
 ) -> Call[Any, Any, Any]:
     """Path, then query, then body, each validated into its declared model."""
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = wall_ms(runtime.clock)
     path = validated(spec.path_model, url_params, "path")
     query = validated(spec.query_model, query_values(request.query_params), "query", now_ms=now_ms)
     body: Any = NoInputs()

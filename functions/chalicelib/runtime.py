@@ -21,6 +21,7 @@ from cl3_common.auth.verifier import KeySource, SecretKeySource
 from cl3_common.exchange.archive_probe import ArchiveProbe
 from cl3_common.exchange.hosts import ExchangeHosts
 from cl3_common.exchange.universe import SymbolUniverse
+from cl3_common.intervals import ms_clock
 from cl3_common.mirror.service import BinanceMirror, MirrorProvider, pooled_session
 from cl3_common.ratelimit import RateLimiter
 from cl3_common.redis_conn import connect_redis
@@ -59,9 +60,7 @@ class Runtime:
     ) -> Runtime:
         settings.require_token_verification()
         r = connect_redis(settings.REDIS_URL)
-
-        def clock_ms() -> int:
-            return int(clock() * 1000)
+        clock_ms = ms_clock(clock)
 
         stores = open_stores(settings, clock_ms=clock_ms, request_path=True)
 

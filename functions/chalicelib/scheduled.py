@@ -19,6 +19,7 @@ from typing import Any
 from chalice import Blueprint, Rate
 
 from chalicelib.runtime import Runtime, RuntimeProvider
+from cl3_common.intervals import now_ms
 from cl3_common.refresh import plan_refreshes
 from cl3_common.settings import SettingsError
 
@@ -64,5 +65,5 @@ def _provider() -> RuntimeProvider:
 )
 def refresh_tracked_series(event: Any) -> dict[str, Any]:
     rt = _provider().get()
-    report = plan_refreshes(rt.redis, rt.stores, now_ms=int(rt.clock() * 1000))
+    report = plan_refreshes(rt.redis, rt.stores, now_ms=now_ms(rt.clock))
     return report.to_json()

@@ -177,7 +177,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cl3", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_service_commands(sub)
+    _add_data_commands(sub)
+    return parser
 
+
+def _add_service_commands(sub: argparse._SubParsersAction) -> None:
+    """The processes: local services, the API, workers, the scheduler, the sandbox, tokens."""
     p = sub.add_parser("services", help="local Redis (and a MongoDB wire server with --mongo)")
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("--mongo", action="store_true",
@@ -212,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttl", type=int, default=3600)
     p.set_defaults(func=cmd_token)
 
+
+def _add_data_commands(sub: argparse._SubParsersAction) -> None:
+    """The work: packaging, analyses, store copies, fetches and the demo."""
     from cl3_cli.package import cmd_package
 
     p = sub.add_parser("package", help="build the Lambda layer zip and the Terraform of the app")
@@ -248,7 +257,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", default="1h")
     p.add_argument("--days", type=int, default=90)
     p.set_defaults(func=cmd_demo)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

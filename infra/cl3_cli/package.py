@@ -148,16 +148,27 @@ def add_layer(tf: dict[str, Any], layer_file: str, *, stage: str) -> dict[str, A
         }
     )
     for fn in functions.values():
-        fn["layers"] = [
-            *fn.get("layers", []),
-            f"${{aws_lambda_layer_version.{LAYER_RESOURCE}.arn}}",
-        ]
-        variables = fn.setdefault("environment", {}).setdefault("variables", {})
-        variables.update(
-            REDIS_URL="${var.redis_url}",
-            SSM_PREFIX="${var.ssm_prefix}",
-            SUPABASE_URL="${var.supabase_url}",
-        )
+        _use_layer(fn)
+    _allow_ssm_reads(resources, functions)
+    return tf
+
+
+def _use_layer(fn: dict[str, Any]) -> None:
+    """A function with the layer and the environment it reads its settings from."""
+    fn["layers"] = [
+        *fn.get("layers", []),
+        f"${{aws_lambda_layer_version.{LAYER_RESOURCE}.arn}}",
+    ]
+    variables = fn.setdefault("environment", {}).setdefault("variables", {})
+    variables.update(
+        REDIS_URL="${var.redis_url}",
+        SSM_PREFIX="${var.ssm_prefix}",
+        SUPABASE_URL="${var.supabase_url}",
+    )
+
+
+def _allow_ssm_reads(resources: dict[str, Any], functions: dict[str, Any]) -> None:
+    """Every function's role may read (and decrypt) the parameters under the SSM prefix."""
     roles = sorted(
         {
             m.group(1)
@@ -183,7 +194,6 @@ def add_layer(tf: dict[str, Any], layer_file: str, *, stage: str) -> dict[str, A
             "role": f"${{aws_iam_role.{role}.id}}",
             "policy": json.dumps(policy),
         }
-    return tf
 
 
 def package(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -20,9 +21,13 @@ from cl3_common.errors import ApiError, InsufficientData
 from cl3_common.intervals import now_ms as wall_now_ms
 from cl3_common.intervals import validate_interval
 from cl3_common.settings import Settings
-from cl3_common.store import SeriesKey, open_stores
+from cl3_common.store import SeriesKey, Stores, open_stores
 from cl3_common.store.keys import validate_kind, validate_market
 from cl3_common.timeparse import parse_time_ms
+
+if TYPE_CHECKING:
+    from cl3_worker.analytics import AnalysisParams
+    from cl3_worker.jobs.analyze import AnalysisOutcome
 
 
 def run_seasonality(
@@ -40,45 +45,72 @@ def run_seasonality(
     kind: str = "trade",
 ) -> int:
     console = console or Console()
-    # The worker side (pandas, matplotlib): imported only when the command runs.
-    from cl3_worker.analytics import AnalysisParams
-    from cl3_worker.jobs.analyze import compute_analysis
-
     try:
-        symbol = symbol.strip().upper()
-        validate_interval(interval)
-        validate_kind(validate_market(market), kind)
-        start_ms = parse_time_ms(start, "start") if start else None
-        now_ms = wall_now_ms()
-        end_ms = min(parse_time_ms(end, "end"), now_ms) if end else now_ms
-        params = AnalysisParams.from_dict(json.loads(params_json) if params_json else None)
+        request = _request(symbol, interval, start, end, params_json, market, kind)
     except (ApiError, ValueError) as e:
         console.print(f"[red]cl3 seasonality:[/] {getattr(e, 'message', e)}")
         return 2
     stores = open_stores(settings)
-    key = SeriesKey(symbol, interval, market, kind)
     try:
-        with console.status(f"analysing {key.label()} ..."):
-            try:
-                outcome = compute_analysis(
-                    stores.candles, key, start_ms, end_ms, params, now_ms=now_ms
-                )
-            except InsufficientData as e:
-                console.print(f"[red]insufficient data:[/] {e} (fetch the candles first)")
-                return 1
-            if store:
-                t0 = time.perf_counter()
-                stores.analyses.save(key, outcome.document, outcome.png)
-                outcome.timings_s["store"] = time.perf_counter() - t0
+        with console.status(f"analysing {request.key.label()} ..."):
+            outcome = _analysed(stores, request, store=store)
+    except InsufficientData as e:
+        console.print(f"[red]insufficient data:[/] {e} (fetch the candles first)")
+        return 1
     finally:
         stores.close()
-    path = Path(out or f"{symbol}_{interval}_heatmap.png")
+    path = Path(out or f"{request.key.symbol}_{interval}_heatmap.png")
     path.write_bytes(outcome.png)
     print_report(console, outcome.document)
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.timings_s.items())
     stored = f"stored in {stores.location}" if store else "not stored"
     console.print(f"heatmap saved to [cyan]{path}[/]; {stored}; {timings}")
     return 0
+
+
+@dataclass(frozen=True)
+class _Request:
+    key: SeriesKey
+    start_ms: int | None
+    end_ms: int
+    now_ms: int
+    params: AnalysisParams
+
+
+def _request(
+    symbol: str,
+    interval: str,
+    start: str | None,
+    end: str | None,
+    params_json: str | None,
+    market: str,
+    kind: str,
+) -> _Request:
+    """The command's arguments checked as the API checks them."""
+    # The worker side (pandas, matplotlib): imported only when the command runs.
+    from cl3_worker.analytics import AnalysisParams
+
+    validate_interval(interval)
+    validate_kind(validate_market(market), kind)
+    start_ms = parse_time_ms(start, "start") if start else None
+    now_ms = wall_now_ms()
+    end_ms = min(parse_time_ms(end, "end"), now_ms) if end else now_ms
+    params = AnalysisParams.from_dict(json.loads(params_json) if params_json else None)
+    key = SeriesKey(symbol.strip().upper(), interval, market, kind)
+    return _Request(key, start_ms, end_ms, now_ms, params)
+
+
+def _analysed(stores: Stores, request: _Request, *, store: bool) -> AnalysisOutcome:
+    """The analysis, stored as a worker would store it if `store`."""
+    from cl3_worker.jobs.analyze import compute_analysis
+
+    outcome = compute_analysis(stores.candles, request.key, request.start_ms, request.end_ms,
+                               request.params, now_ms=request.now_ms)  # fmt: skip
+    if store:
+        t0 = time.perf_counter()
+        stores.analyses.save(request.key, outcome.document, outcome.png)
+        outcome.timings_s["store"] = time.perf_counter() - t0
+    return outcome
 
 
 def print_report(console: Console, doc: dict[str, Any]) -> None:

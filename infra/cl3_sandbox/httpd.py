@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 _log = logging.getLogger(__name__)
@@ -231,6 +232,32 @@ class ServerThread:
         self._service.close_open_connections()
         self._service.server_close()
         self._thread.join(5)
+
+
+class StandIn:
+    """What both stand-ins share: a :class:`ServerThread` once started, stopped by ``stop`` or
+    at the end of a ``with`` block."""
+
+    _server: ServerThread | None = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
 
 # ----- JSON apps (the Supabase stand-in) -----

@@ -27,9 +27,8 @@ from cl3_common.exchange.archive_paths import klines_file
 from cl3_common.intervals import DAY_MS, next_open
 from cl3_common.observability import record
 from cl3_common.store import Row
+from cl3_common.store.rows import MICROS_THRESHOLD
 
-# Spot archives switched to microsecond timestamps from 2025-01-01.
-_MICROS_THRESHOLD = 10**15
 Columns = tuple[Any, ...]  # numpy arrays, one per stored-row field
 
 
@@ -82,7 +81,7 @@ def parse_columns(csv_bytes: bytes) -> Columns:
                         usecols=range(11), **exact)  # fmt: skip
     frame.columns = range(11)
     times = [np.asarray(frame[i], dtype=np.int64) for i in (0, 6)]
-    opens, closes = (np.where(t >= _MICROS_THRESHOLD, t // 1000, t) for t in times)
+    opens, closes = (np.where(t >= MICROS_THRESHOLD, t // 1000, t) for t in times)
     floats = {i: np.asarray(frame[i], dtype=np.float64) for i in (1, 2, 3, 4, 5, 7, 9, 10)}
     trades = np.asarray(frame[8], dtype=np.int64)
     return (opens, closes, floats[1], floats[2], floats[3], floats[4], floats[5], floats[7],

@@ -19,16 +19,19 @@ from dataclasses import dataclass
 from cl3_common.errors import InvalidSymbol
 from cl3_common.exchange.archive_paths import funding_file
 from cl3_common.exchange.client import FUNDING_LIMIT, BinanceClient
-from cl3_common.intervals import align_down, next_open
+from cl3_common.intervals import HOUR_MS, align_down, next_open
 from cl3_common.store import FundingKey
-from cl3_common.store.funding_rows import FundingEvent, rest_funding_event, with_intervals
+from cl3_common.store.funding_rows import (
+    FUNDING_LOOKBACK_MS,
+    USUAL_FUNDING_HOURS,
+    FundingEvent,
+    rest_funding_event,
+    with_intervals,
+)
 from cl3_common.store.protocols import FundingStore
 from cl3_worker.archive import ArchiveClient
 
 log = logging.getLogger("cl3.worker.funding")
-
-LOOKBACK_MS = 24 * 3_600_000
-EIGHT_HOURS_MS = 8 * 3_600_000
 
 
 @dataclass
@@ -68,10 +71,11 @@ class FundingFetcher:
         on_rest: bool = True,
     ) -> FundingReport:
         end_ms = min(end_ms, self._clock_ms())
-        first = start_ms - LOOKBACK_MS
+        first = start_ms - FUNDING_LOOKBACK_MS
         if on_rest:
-            # Sized for 8-hourly funding; a faster schedule only adds pages as they come.
-            pages = max(1, -(-(end_ms - first) // (EIGHT_HOURS_MS * FUNDING_LIMIT)))
+            # Sized for the usual schedule; a faster one only adds pages as they come.
+            usual_ms = USUAL_FUNDING_HOURS * HOUR_MS
+            pages = max(1, -(-(end_ms - first) // (usual_ms * FUNDING_LIMIT)))
             report = FundingReport(pages_total=pages)
             batches = self._rest(key.symbol, first, end_ms, report)
         else:

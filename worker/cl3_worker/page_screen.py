@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cl3_common.derived.plausibility import MAX_MS, MIN_MS
 from cl3_common.intervals import DAY_MS, nominal_ms
+from cl3_common.timeparse import MAX_TIME_MS, MIN_TIME_MS
 
 _WEEK_PHASE_MS = 4 * DAY_MS  # as in plausibility.py: weeks open on Monday
 
@@ -63,8 +63,8 @@ def _times(columns: tuple[Any, ...], interval: str, start_ms: int, end_ms: int) 
     phase = _WEEK_PHASE_MS if interval == "1w" else 0
     # All evaluated (no short-circuit): each is one vectorised pass, cheaper than branching.
     return all([
-        opens.min() >= max(start_ms, MIN_MS), opens.max() < min(end_ms, MAX_MS),
-        closes.min() >= MIN_MS, closes.max() < MAX_MS,
+        opens.min() >= max(start_ms, MIN_TIME_MS), opens.max() < min(end_ms, MAX_TIME_MS),
+        closes.min() >= MIN_TIME_MS, closes.max() < MAX_TIME_MS,
         (np.diff(opens) > 0).all(), not ((opens - phase) % step).any(),
         ((closes - opens) == step - 1).all(),
     ])  # fmt: skip

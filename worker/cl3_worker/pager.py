@@ -94,6 +94,21 @@ class ArchiveFallback(Exception):
         self.reason = reason
 
 
+@dataclass
+class _Plan:
+    """A run's units: archive files and REST pages, and those the store does not hold yet."""
+
+    files: list[Unit]
+    pages: list[Unit]
+    stored: list[int]  # open times stored in the range when the run began
+    file_todo: list[Unit]
+    page_todo: list[Unit]
+
+    @property
+    def files_skipped(self) -> int:
+        return len(self.files) - len(self.file_todo)
+
+
 class KlinePager:
     def __init__(
         self,
@@ -127,51 +142,69 @@ class KlinePager:
     ) -> PagerReport:
         """`use_rest=False`: the REST API does not serve the symbol (delisted); the archive's
         files, partial ones at the ends included, are all there is."""
-        now_ms = self._clock_ms()
         self._use_rest, self._archive_down = use_rest, None
-        files: list[Unit] = []
-        if self._archive is not None:
-            files = archive_units(key, start_ms, end_ms, now_ms=now_ms, edges=not use_rest)
-        if not use_rest and not files:
-            raise InvalidSymbol(f"{key.label()}: the exchange does not list {key.symbol} and "
-                                "the archive has no complete day of it in the range")  # fmt: skip
-        stored = list(self._candles.open_times(key, start_ms, end_ms))
-        pages = self._rest_plan(key, start_ms, end_ms, files) if use_rest else []
-        file_todo = incomplete_units(files, stored)
-        page_todo = incomplete_units(pages, stored)
-        report = PagerReport(pages_total=len(files) + len(pages))
-        self.report = report
-        files_skipped = len(files) - len(file_todo)
-        report.pages_skipped = files_skipped + len(pages) - len(page_todo)
+        plan = self._plan(key, start_ms, end_ms)
+        report = self.report = PagerReport(pages_total=len(plan.files) + len(plan.pages))
+        report.pages_skipped = plan.files_skipped + len(plan.pages) - len(plan.page_todo)
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
-            missing = self._run_units(pool, key, file_todo, report, on_progress)
+            missing = self._run_units(pool, key, plan.file_todo, report, on_progress)
             if missing and use_rest:
-                # Files the archive lacks join the REST stretches around them, paged in full.
-                paths = [u.archive_path for u in missing]
-                record.fallback(  # ops: a WARNING, and cl3_fallbacks_total per file
-                    "archive_to_rest",
-                    f"{key.label()}: {len(missing)} archive files missing or corrupt "
-                    f"({', '.join(str(p) for p in paths)}); paging them from REST",
-                    count=len(missing), paths=paths,
-                )  # fmt: skip
-                kept = [u for u in files if u not in missing]
-                pages = self._rest_plan(key, start_ms, end_ms, kept)
-                page_todo = incomplete_units(pages, stored)
-                report.archive_fallbacks += len(missing)
-                report.pages_total = len(kept) + len(pages)
-                report.pages_skipped = files_skipped + len(pages) - len(page_todo)
-                report.pages_done = len(kept) + len(pages) - len(page_todo)
+                self._page_instead(key, start_ms, end_ms, plan, missing, report)
             elif missing:
-                if len(missing) == len(file_todo) and not files_skipped:
-                    raise InvalidSymbol(f"{key.label()}: the exchange does not list "
-                                        f"{key.symbol} and the archive has none of its files "
-                                        "in the range")  # fmt: skip
-                report.archive_missing += len(missing)
-                report.pages_done += len(missing)  # nothing more to get for them
-            self._run_units(pool, key, page_todo, report, on_progress)
+                self._archive_lacks(key, plan, missing, report)
+            self._run_units(pool, key, plan.page_todo, report, on_progress)
         return report
+
+    def _plan(self, key: SeriesKey, start_ms: int, end_ms: int) -> _Plan:
+        now_ms = self._clock_ms()
+        files: list[Unit] = []
+        if self._archive is not None:
+            files = archive_units(key, start_ms, end_ms, now_ms=now_ms, edges=not self._use_rest)
+        if not self._use_rest and not files:
+            raise InvalidSymbol(f"{key.label()}: the exchange does not list {key.symbol} and "
+                                "the archive has no complete day of it in the range")  # fmt: skip
+        stored = list(self._candles.open_times(key, start_ms, end_ms))
+        pages = self._rest_plan(key, start_ms, end_ms, files) if self._use_rest else []
+        return _Plan(files, pages, stored, incomplete_units(files, stored),
+                     incomplete_units(pages, stored))  # fmt: skip
+
+    def _page_instead(
+        self,
+        key: SeriesKey,
+        start_ms: int,
+        end_ms: int,
+        plan: _Plan,
+        missing: list[Unit],
+        report: PagerReport,
+    ) -> None:
+        """Files the archive lacks join the REST stretches around them, paged in full."""
+        paths = [u.archive_path for u in missing]
+        record.fallback(  # ops: a WARNING, and cl3_fallbacks_total per file
+            "archive_to_rest",
+            f"{key.label()}: {len(missing)} archive files missing or corrupt "
+            f"({', '.join(str(p) for p in paths)}); paging them from REST",
+            count=len(missing), paths=paths,
+        )  # fmt: skip
+        kept = [u for u in plan.files if u not in missing]
+        pages = self._rest_plan(key, start_ms, end_ms, kept)
+        plan.page_todo = incomplete_units(pages, plan.stored)
+        report.archive_fallbacks += len(missing)
+        report.pages_total = len(kept) + len(pages)
+        report.pages_skipped = plan.files_skipped + len(pages) - len(plan.page_todo)
+        report.pages_done = len(kept) + len(pages) - len(plan.page_todo)
+
+    @staticmethod
+    def _archive_lacks(
+        key: SeriesKey, plan: _Plan, missing: list[Unit], report: PagerReport
+    ) -> None:
+        """Files lacking where the archive is the only source: reported, nothing more to get."""
+        if len(missing) == len(plan.file_todo) and not plan.files_skipped:
+            raise InvalidSymbol(f"{key.label()}: the exchange does not list {key.symbol} and "
+                                "the archive has none of its files in the range")  # fmt: skip
+        report.archive_missing += len(missing)
+        report.pages_done += len(missing)
 
     def _rest_plan(self, key: SeriesKey, start: int, end: int, files: list[Unit]) -> list[Unit]:
         market = self._exchange.market

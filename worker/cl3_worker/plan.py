@@ -70,17 +70,35 @@ def archive_units(
     day_plus = key.interval == "1M" or nominal_ms(key.interval) >= DAY_MS
     if day_plus and not edges:
         return []
-    units: list[Unit] = []
     cursor = align_up(start_ms, key.interval)
+    if day_plus:
+        return _monthly_files(key, cursor, end_ms, now_ms)
+    return _sub_day_files(key, cursor, end_ms, now_ms, edges=edges)
+
+
+def _monthly_files(key: SeriesKey, cursor: int, end_ms: int, now_ms: int) -> list[Unit]:
+    """Every monthly file of [cursor, end_ms) that exists, the partial months at the ends too."""
+    units: list[Unit] = []
     while cursor < end_ms:
         month = align_down(cursor, "1M")
         month_end = period_end(month, daily=False)
-        whole_month = cursor == month and month_end <= end_ms
-        if (whole_month or (day_plus and edges)) and _closed(key, month_end, now_ms):
+        if _closed(key, month_end, now_ms):
             units.append(_unit(key, cursor, min(month_end, end_ms), month, daily=False))
-            cursor = align_up(month_end, key.interval)
-            continue
-        if day_plus:
+        cursor = align_up(month_end, key.interval)
+    return units
+
+
+def _sub_day_files(
+    key: SeriesKey, cursor: int, end_ms: int, now_ms: int, *, edges: bool
+) -> list[Unit]:
+    """A whole month's file where the range holds the month, else whole days' files (with
+    `edges`, the partial days at the ends too)."""
+    units: list[Unit] = []
+    while cursor < end_ms:
+        month = align_down(cursor, "1M")
+        month_end = period_end(month, daily=False)
+        if cursor == month and month_end <= end_ms and _closed(key, month_end, now_ms):
+            units.append(_unit(key, cursor, month_end, month, daily=False))
             cursor = align_up(month_end, key.interval)
             continue
         day = cursor - cursor % DAY_MS

@@ -22,6 +22,7 @@ from cl3.client.progress import follow
 from cl3.client.times import TimeLike, as_time
 from cl3.client.transport import DEFAULT_TIMEOUT_S, Transport
 from cl3.client.types import (
+    PAGE_SIZE,
     Analysis,
     ApiKey,
     Canceled,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-PAGE_SIZE = 5000  # the API's largest page
 
 
 class Client(FundingMethods):
@@ -134,8 +134,7 @@ class Client(FundingMethods):
     ) -> CandlePage:
         """One page of stored candles (`next_cursor` leads to the next); `resample`, `tz` and
         `fill` shape it on the server (docs/api.md)."""
-        params = {**_read_params(start, end, limit, cursor, market, kind),
-                  "resample": resample, "tz": tz, "fill": fill}  # fmt: skip
+        params = _read_params(start, end, limit, cursor, market, kind, resample, tz, fill)
         return self._json("GET", f"/api/market-data/{symbol}/{interval}", params=params)
 
     def candles_csv(
@@ -152,8 +151,8 @@ class Client(FundingMethods):
         tz: str | None = None,
         fill: Fill | None = None,
     ) -> str:
-        params = {**_read_params(start, end, limit, None, market, kind), "format": "csv",
-                  "resample": resample, "tz": tz, "fill": fill}  # fmt: skip
+        params = {**_read_params(start, end, limit, None, market, kind, resample, tz, fill),
+                  "format": "csv"}  # fmt: skip
         return self.http.request("GET", f"/api/market-data/{symbol}/{interval}", params=params).text
 
     def iter_candles(
@@ -305,11 +304,7 @@ class Client(FundingMethods):
     ) -> TaskAccepted | TaskResult:
         """Enqueue an export (enterprise); with `wait`, return its result (`url`, `rows`...)."""
         body = {**_series_body(symbol, interval, start, end, market, kind), "format": format}
-        accepted: TaskAccepted = self._json("POST", "/api/market-data/export", json=body)
-        if not wait:
-            return accepted
-        self.wait(accepted["task_id"])
-        return self.result(accepted["task_id"])
+        return self._submit("/api/market-data/export", body, wait=wait)
 
     def audit(
         self,
@@ -326,11 +321,7 @@ class Client(FundingMethods):
         """Enqueue an audit of stored candles against the exchange (enterprise); with `wait`,
         return its result (differences per candle and per archive file, repairs)."""
         body = {**_series_body(symbol, interval, start, end, market, kind), "repair": repair}
-        accepted: TaskAccepted = self._json("POST", "/api/market-data/audit", json=body)
-        if not wait:
-            return accepted
-        self.wait(accepted["task_id"])
-        return self.result(accepted["task_id"])
+        return self._submit("/api/market-data/audit", body, wait=wait)
 
     # -- API keys (managed with a token; a key also works as this client's `token`) -----------
     def create_api_key(self, name: str) -> CreatedApiKey:
@@ -351,6 +342,14 @@ class Client(FundingMethods):
     def _json(self, method: str, path: str, **options: Any) -> Any:
         return self.http.request(method, path, **options).json()
 
+    def _submit(self, path: str, body: dict[str, Any], *, wait: bool) -> TaskAccepted | TaskResult:
+        """Submits a task; with `wait`, follows it and returns its result."""
+        accepted: TaskAccepted = self._json("POST", path, json=body)
+        if not wait:
+            return accepted
+        self.wait(accepted["task_id"])
+        return self.result(accepted["task_id"])
+
 
 def _series_params(market: str, kind: str) -> dict[str, str]:
     """Only non-default values go on the URL, so plain spot requests stay plain."""
@@ -364,13 +363,20 @@ def _read_params(
     cursor: str | None,
     market: str,
     kind: str,
+    resample: str | None = None,
+    tz: str | None = None,
+    fill: Fill | None = None,
 ) -> dict[str, Any]:
+    """A candle read's query (None values are left off the URL)."""
     return {
         "start": None if start is None else as_time(start),
         "end": None if end is None else as_time(end),
         "limit": limit,
         "cursor": cursor,
         **_series_params(market, kind),
+        "resample": resample,
+        "tz": tz,
+        "fill": fill,
     }
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cl3.client.times import TimeLike, as_time
-from cl3.client.types import FundingEvent, FundingPage, Market, TaskAccepted
-
-PAGE_SIZE = 5000  # the API's largest page
+from cl3.client.types import PAGE_SIZE, FundingEvent, FundingPage, Market, TaskAccepted
 
 
 class FundingMethods:

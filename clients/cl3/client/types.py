@@ -8,6 +8,7 @@ Market = Literal["spot", "usdm", "coinm"]
 Kind = Literal["trade", "mark", "index", "premium"]
 Fill = Literal["none", "null", "ffill"]
 Time = str | int  # ISO-8601 (UTC unless an offset is given) or epoch milliseconds
+PAGE_SIZE = 5000  # the API's largest page (`limit`), what iterating methods ask for
 
 
 class Health(TypedDict):

@@ -25,7 +25,6 @@ from cl3_common.mirror.service import MarketMirror
 
 routes = RouteGroup("binance mirror")
 PREFIX = "/binance/api/v3"
-_TEXT = {"type": "string"}
 
 
 class BinanceQuery(Inputs):

@@ -184,7 +184,7 @@ def candles(call: Call[CandlesPath, CandlesQuery, NoInputs]) -> Response:
     key = series_key(p.symbol, p.interval, q.market, q.kind)
     start_ms = q.start_ms if q.cursor is None else max(q.start_ms or 0, q.cursor)
     request = PageRequest(key, start_ms, q.end_ms, q.limit, q.resample, q.tz, q.fill)
-    page = read_page(call.runtime.stores.candles, request, now_ms=int(call.runtime.clock() * 1000))
+    page = read_page(call.runtime.stores.candles, request, now_ms=call.now_ms)
     next_cursor = None if page.next_cursor_ms is None else encode_cursor(page.next_cursor_ms)
     if q.format == "csv":
         headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8"}

@@ -7,9 +7,8 @@ the shared :mod:`cl3_sandbox.httpd`; routing, limits and bodies are :class:`.app
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 
-from ..httpd import Reply, Request, ServerThread
+from ..httpd import Reply, Request, ServerThread, StandIn
 from .app import ExchangeApp
 from .config import SandboxConfig
 from .errors import error_body
@@ -24,7 +23,7 @@ def _internal_error() -> Reply:
     return Reply(500, error_body(-1000, "An unknown error occurred while processing the request."))
 
 
-class SandboxExchange:
+class SandboxExchange(StandIn):
     """A Binance-compatible market-data exchange (spot, USDⓈ-M, COIN-M, archive) on a port.
 
     ``start()`` serves in background threads and returns ``self``; also a context manager.
@@ -74,22 +73,6 @@ class SandboxExchange:
                 server.join(0.5)
         finally:
             self.stop()
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-
-    def __enter__(self) -> SandboxExchange:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ----- in-process controls (tests, demo, benchmarks) -----
 

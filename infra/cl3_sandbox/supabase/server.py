@@ -12,11 +12,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any
 
 from ..httpd import JsonResponse as Response
-from ..httpd import ServerThread, json_app, json_error_reply
+from ..httpd import ServerThread, StandIn, json_app, json_error_reply
 from . import gotrue, postgrest
 from .keys import SigningKeys
 from .tokens import mint_token
@@ -39,7 +38,7 @@ _PGRST_BAD_JWT = Response(
 )
 
 
-class SupabaseStub:
+class SupabaseStub(StandIn):
     """A Supabase project on ``127.0.0.1``: start it, point ``SUPABASE_URL`` at ``.url``."""
 
     def __init__(
@@ -76,22 +75,6 @@ class SupabaseStub:
                               error_reply=json_error_reply)  # fmt: skip
         self._server = server.start()
         return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.stop()
-
-    def __enter__(self) -> SupabaseStub:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:

@@ -21,6 +21,7 @@ import redis
 
 from cl3_common.auth.principal import Principal
 from cl3_common.errors import RateLimited
+from cl3_common.intervals import now_ms as wall_ms
 from cl3_common.redis_conn import KEY_PREFIX, redis_errors_translated
 from cl3_common.tiers import Entitlements
 
@@ -120,7 +121,7 @@ class RateLimiter:
         window_s = self._window_ms // 1000
         if limit <= 0:
             return Quota(limit=0, remaining=0, reset_s=window_s, admitted=False)
-        now_ms = int(self._clock() * 1000)
+        now_ms = wall_ms(self._clock)
         member = f"{now_ms}-{self._prefix}-{next(self._seq)}"
         with redis_errors_translated():
             admitted, count, wait_ms = self._script(

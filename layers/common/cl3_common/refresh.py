@@ -32,10 +32,11 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job
 
 from cl3_common.errors import InvalidInterval
-from cl3_common.intervals import add_candles, validate_interval
+from cl3_common.intervals import HOUR_MS, add_candles, validate_interval
 from cl3_common.observability.status import record_scheduled_refresh
 from cl3_common.redis_conn import redis_errors_translated
 from cl3_common.store import FundingKey, SeriesKey, Stores
+from cl3_common.store.funding_rows import USUAL_FUNDING_HOURS
 from cl3_common.tasks import TaskService, TaskType, enqueue_task
 
 log = logging.getLogger("cl3.refresh")
@@ -55,10 +56,6 @@ def refresh_task_id(key: SeriesKey) -> str:
 
 def funding_refresh_task_id(key: FundingKey) -> str:
     return f"cl3-refresh-funding-{key.market}-{key.symbol}"
-
-
-HOUR_MS = 3_600_000
-DEFAULT_FUNDING_HOURS = 8
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ def plan_refreshes(client: redis.Redis, stores: Stores, now_ms: int) -> RefreshR
         name, newest = key.label(), stores.funding.previous(key, 2**62)
         if newest is None:
             empty.append(name)
-        elif newest[0] + (newest[3] or DEFAULT_FUNDING_HOURS) * HOUR_MS > now_ms:
+        elif newest[0] + (newest[3] or USUAL_FUNDING_HOURS) * HOUR_MS > now_ms:
             fresh.append(name)  # the next event is not due yet
         elif _enqueue_unique(client, tasks, TaskType.FUNDING_REFRESH,
                              funding_refresh_task_id(key), key.to_json()):  # fmt: skip

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,7 +91,3 @@ def _short(value: Any, limit: int = 40) -> str:
     """A value for an error message, cut so an attacker's megabyte is not echoed back."""
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)

@@ -1,4 +1,4 @@
-"""Shared helpers of the sandbox HTTP tests (plain functions; each module has its fixtures)."""
+"""Shared helpers of the sandbox HTTP tests (plain functions; the fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ import requests
 
 from cl3_sandbox.exchange import SandboxExchange
 
-NOW_S = 1_742_042_096.789  # 2025-03-15 12:34:56.789 UTC
+NOW_S = 1_742_042_096.789  # 2025-03-15 12:34:56.789 UTC: inside the current 1m/1h/1d candles
 NOW_MS = int(NOW_S * 1000)
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
+GAP = (1_679_661_600_000, 1_679_666_400_000)  # default gap, 2023-03-24 12:40-14:00 UTC
+JAN_2024 = 1_704_067_200_000
+FEB_2025 = 1_738_368_000_000
 
 
 class Clock:
@@ -28,6 +31,11 @@ class Clock:
 
 def get(http: requests.Session, ex: SandboxExchange, path: str, **params) -> requests.Response:
     return http.get(f"{ex.url}{path}", params=params, timeout=30)
+
+
+def spot_klines(http: requests.Session, ex: SandboxExchange, **params) -> requests.Response:
+    params = {"symbol": "BTCUSDT", "interval": "1m", **params}
+    return http.get(f"{ex.url}/api/v3/klines", params=params, timeout=10)
 
 
 def archive(http: requests.Session, ex: SandboxExchange, path: str) -> tuple[bytes, str]:

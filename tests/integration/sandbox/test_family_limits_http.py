@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 import requests
 
 from cl3_sandbox.exchange import Always, FamilyConfig, SandboxConfig, SandboxExchange
@@ -14,12 +12,6 @@ from tests.integration.sandbox.support import Clock, get
 SPOT_KLINES = ("/api/v3/klines", {"symbol": "BTCUSDT", "interval": "1m", "limit": 10})
 FAPI_KLINES = ("/fapi/v1/klines", {"symbol": "BTCUSDT", "interval": "1m", "limit": 10})
 DAPI_KLINES = ("/dapi/v1/klines", {"symbol": "BTCUSD_PERP", "interval": "1m", "limit": 10})
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
 
 
 def call(http, ex, endpoint) -> requests.Response:

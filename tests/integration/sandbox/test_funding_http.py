@@ -6,7 +6,6 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
-import requests
 
 from cl3_sandbox.exchange import (
     DELISTED_USDM_SYMBOL,
@@ -28,12 +27,6 @@ def ex() -> Iterator[SandboxExchange]:
     config = SandboxConfig(clock=Clock(NOW_S), fapi=FamilyConfig(funding_limit=0))
     with SandboxExchange(config) as server:
         yield server
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
 
 
 def funding(http, ex, prefix="/fapi/v1", **params):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import requests
 
 from cl3_sandbox.exchange import (
     DELISTED_SPOT_SYMBOL,
@@ -38,12 +37,6 @@ HEADER = ["open_time", "open", "high", "low", "close", "volume", "close_time", "
 def ex() -> Iterator[SandboxExchange]:
     with SandboxExchange(SandboxConfig(clock=Clock(NOW_S))) as server:
         yield server
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
 
 
 @pytest.mark.parametrize(("market", "dataset", "name", "kind"), [

@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import requests
 
 from cl3_sandbox.exchange import (
     DELISTED_USDM_SYMBOL,
     SETTLED_COINM_SYMBOL,
-    SandboxConfig,
-    SandboxExchange,
     expected_klines,
 )
-from tests.integration.sandbox.support import DAY, HOUR, MIN, NOW_MS, NOW_S, Clock, get
+from tests.integration.sandbox.support import DAY, HOUR, MIN, NOW_MS, get
 
 JAN_2024 = 1_704_067_200_000
 DELIVERY_230331 = 1_680_249_600_000  # 2023-03-31 08:00 UTC
-
-
-@pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def server(clock: Clock) -> Iterator[SandboxExchange]:
-    with SandboxExchange(SandboxConfig(clock=clock)) as ex:
-        yield ex
-
-
-@pytest.fixture
-def ex(server: SandboxExchange, clock: Clock) -> SandboxExchange:
-    clock.now = NOW_S
-    server.reset_limits()
-    server.clear_faults()
-    return server
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
 
 
 @pytest.mark.parametrize("prefix", ["/fapi/v1", "/dapi/v1"])

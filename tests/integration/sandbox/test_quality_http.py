@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import requests
 
 from cl3_sandbox.exchange import (
     DEFAULT_GAPS,
@@ -30,12 +27,6 @@ from tests.integration.sandbox.support import (
 JAN_2024 = 1_704_067_200_000
 EDITED = JAN_2024 + 10 * MIN
 DAILY = "/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2024-01-01.zip"
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
 
 
 def klines(http, ex, path="/api/v3/klines", **params):

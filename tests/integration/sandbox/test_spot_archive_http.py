@@ -6,10 +6,8 @@ import hashlib
 import io
 import zipfile
 import zlib
-from collections.abc import Iterator
 
 import pytest
-import requests
 
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange, expected_klines
 from tests.integration.sandbox.support import DAY, MIN, NOW_S, Clock
@@ -17,27 +15,10 @@ from tests.integration.sandbox.support import DAY, MIN, NOW_S, Clock
 FEB_2025 = 1_738_368_000_000
 
 
-@pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def server(clock: Clock) -> Iterator[SandboxExchange]:
-    with SandboxExchange(SandboxConfig(clock=clock)) as ex:
-        yield ex
-
-
 @pytest.fixture
 def ex(server: SandboxExchange, clock: Clock) -> SandboxExchange:
     clock.now = NOW_S
     return server
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
 
 
 def _archive(http, ex, path):

@@ -4,59 +4,13 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 
 from cl3_sandbox.exchange import SandboxConfig, SandboxExchange
-
-MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
-NOW_S = 1_742_042_096.789  # 2025-03-15 12:34:56.789 UTC: inside the current 1m/1h/1d candles
-GAP = (1_679_661_600_000, 1_679_666_400_000)  # default gap, 2023-03-24 12:40-14:00 UTC
-JAN_2024 = 1_704_067_200_000
-FEB_2025 = 1_738_368_000_000
-
-
-class Clock:
-    """A settable clock, so windows, bans and the open candle are reproducible."""
-
-    def __init__(self, now: float = NOW_S) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def server(clock: Clock) -> Iterator[SandboxExchange]:
-    with SandboxExchange(SandboxConfig(clock=clock)) as ex:
-        yield ex
-
-
-@pytest.fixture
-def ex(server: SandboxExchange, clock: Clock) -> SandboxExchange:
-    clock.now = NOW_S
-    server.reset_limits()
-    server.clear_faults()
-    return server
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
-
-
-def klines(http, ex, **params):
-    params = {"symbol": "BTCUSDT", "interval": "1m", **params}
-    return http.get(f"{ex.url}/api/v3/klines", params=params, timeout=10)
-
+from tests.integration.sandbox.support import JAN_2024, Clock
+from tests.integration.sandbox.support import spot_klines as klines
 
 # ----- request weight, 429 and 418 -----
 

@@ -22,12 +22,6 @@ def ex() -> Iterator[SandboxExchange]:
         yield server
 
 
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        yield session
-
-
 def pages(http, ex, interval, start, end, **params) -> list[list]:
     rows, cursor = [], start
     while cursor <= end:

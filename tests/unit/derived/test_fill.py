@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from cl3_common.derived.candle import to_candle
+from cl3_common.derived.candle import row_to_api
 from cl3_common.derived.fill import FillResult, fill, parse_fill
 from cl3_common.derived.resample import resample
 from cl3_common.errors import InvalidRequest
@@ -14,7 +14,7 @@ M = MINUTE
 
 
 def candle(m: int, close: float = 10.0) -> dict:
-    return to_candle(row(T0 + m * M, close - 1, close + 1, close - 2, close, 3.0, trades=4))
+    return row_to_api(row(T0 + m * M, close - 1, close + 1, close - 2, close, 3.0, trades=4))
 
 
 def opens(result: FillResult) -> list[int]:
@@ -131,7 +131,7 @@ def test_paging_with_any_limit_gives_the_unpaged_answer(mode):
 
 
 def test_month_placeholders_close_at_the_month_end():
-    feb = to_candle(row(ms("2024-02-01T00:00:00Z"), 1, 2, 0.5, 1.5, step=29 * 24 * HOUR))
+    feb = row_to_api(row(ms("2024-02-01T00:00:00Z"), 1, 2, 0.5, 1.5, step=29 * 24 * HOUR))
     result = fill([feb], "1M", ms("2024-01-01T00:00:00Z"), ms("2024-04-01T00:00:00Z"), "null")
     assert [(c["open_time"], c["close_time"]) for c in result.candles] == [
         (ms("2024-01-01T00:00:00Z"), ms("2024-02-01T00:00:00Z") - 1),

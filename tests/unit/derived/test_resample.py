@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from cl3_common.derived.candle import FIELDS, to_candle
+from cl3_common.derived.candle import API_FIELDS, row_to_api
 from cl3_common.derived.resample import (
     ResamplePlan,
     Window,
@@ -80,7 +80,7 @@ def test_empty_and_single_candle():
 
 def test_candles_as_dicts_give_the_same_result_as_rows():
     rows = series(T0, 500, seed=11)
-    assert resample([to_candle(r) for r in rows], "1m", "15m") == resample(rows, "1m", "15m")
+    assert resample([row_to_api(r) for r in rows], "1m", "15m") == resample(rows, "1m", "15m")
 
 
 def test_hours_to_a_utc_day():
@@ -273,8 +273,8 @@ def test_resampling_a_page_of_1000_hours_from_minutes_is_fast():
 
 def test_fields_come_out_in_api_order():
     [bucket] = resample(series(T0, 3), "1m", "3m")
-    assert tuple(bucket)[: len(FIELDS)] == FIELDS
-    assert tuple(bucket)[len(FIELDS) :] == ("vwap", "complete", "sources")
+    assert tuple(bucket)[: len(API_FIELDS)] == API_FIELDS
+    assert tuple(bucket)[len(API_FIELDS) :] == ("vwap", "complete", "sources")
 
 
 def test_same_interval_adds_vwap_complete_and_sources():

@@ -22,6 +22,7 @@ from cl3_worker.audit.report import AuditReport
 from cl3_worker.audit.sources import ExchangeSources, FileRead, span_rows
 from cl3_worker.context import WorkerContext
 from cl3_worker.plan import Unit
+from cl3_worker.results import range_result
 from cl3_worker.runner import RunningTask
 
 
@@ -39,8 +40,7 @@ def run(
     ctx, key = task.ctx, SeriesKey(symbol, interval, market, kind)
     began = time.monotonic()
     exchange = ctx.exchange_for(key.market)
-    # A symbol REST no longer lists (delisted) is compared with its archive files alone.
-    on_rest = ctx.universe.catalog(key.market).lookup(key.symbol, key.kind) is not None
+    on_rest = ctx.universe.listed(key.market, key.symbol, key.kind)
     units = audit_units(key, start_ms, end_ms, now_ms=ctx.now_ms(), market=exchange.market,
                         on_rest=on_rest, recorded=ctx.stores.archive_files.get)  # fmt: skip
     audit = _Audit(ctx, key, AuditReport(repair))
@@ -58,14 +58,8 @@ def run(
     if sources.rejected:
         task.warn(f"{len(sources.rejected)} implausible page(s) or file(s) from the exchange "
                   "were left out of the comparison (see rejected_pages)")  # fmt: skip
-    return {
-        **key.to_json(),
-        "start": start_ms,
-        "end": end_ms,
-        **audit.report.as_result(),
-        "rejected_pages": [page.as_dict() for page in sources.rejected],
-        "duration_s": round(time.monotonic() - began, 3),
-    }
+    return range_result(key, start_ms, end_ms, began=began, **audit.report.as_result(),
+                        rejected_pages=[page.as_dict() for page in sources.rejected])  # fmt: skip
 
 
 class _Audit:

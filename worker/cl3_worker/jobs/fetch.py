@@ -16,6 +16,7 @@ from cl3_common.store import SeriesKey
 from cl3_worker.fetch_ledger import fetch_records, record_fetch
 from cl3_worker.pager import KlinePager, PagerReport
 from cl3_worker.publisher import ProgressPublisher
+from cl3_worker.results import range_result
 from cl3_worker.runner import RunningTask
 
 
@@ -36,8 +37,7 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
     """Stores [start_ms, end_ms) of the series, skipping what is stored; the fetch result."""
     ctx = task.ctx
     began = time.monotonic()
-    # A symbol REST no longer lists (delisted) is read from the archive alone.
-    on_rest = ctx.universe.catalog(key.market).lookup(key.symbol, key.kind) is not None
+    on_rest = ctx.universe.listed(key.market, key.symbol, key.kind)
     pager = KlinePager(
         ctx.exchange_for(key.market),
         ctx.stores.candles,
@@ -65,22 +65,19 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
     # Holes are counted up to the candle still open, which is no gap: it is not closed yet.
     closed_end = min(end_ms, align_down(ctx.now_ms(), key.interval))
     found = series_gaps(ctx.stores.candles, ctx.stores.ledger, key, start_ms, closed_end)
-    return {
-        **key.to_json(),
-        "start": start_ms,
-        "end": end_ms,
-        "candles_written": report.candles_written,
-        "candles_in_range": found.stored,
-        "pages": report.pages_total,
-        "pages_skipped": report.pages_skipped,
-        "rest_pages": report.rest_pages,
-        "archive_files": report.archive_files,
-        "archive_missing": report.archive_missing,
-        "gaps": found.gaps,
-        "no_data": found.no_data,
-        "rejected_pages": [page.as_dict() for page in report.rejected_pages],
-        "duration_s": round(time.monotonic() - began, 3),
-    }
+    return range_result(
+        key, start_ms, end_ms, began=began,
+        candles_written=report.candles_written,
+        candles_in_range=found.stored,
+        pages=report.pages_total,
+        pages_skipped=report.pages_skipped,
+        rest_pages=report.rest_pages,
+        archive_files=report.archive_files,
+        archive_missing=report.archive_missing,
+        gaps=found.gaps,
+        no_data=found.no_data,
+        rejected_pages=[page.as_dict() for page in report.rejected_pages],
+    )  # fmt: skip
 
 
 def _progress_reporter(publisher: ProgressPublisher, began: float) -> Callable[[PagerReport], None]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from cl3_common.store import FundingKey
 from cl3_worker.funding import FundingFetcher, FundingReport
+from cl3_worker.results import range_result
 from cl3_worker.runner import RunningTask
 
 
@@ -39,20 +40,17 @@ def fetch_funding(task: RunningTask, key: FundingKey, start_ms: int, end_ms: int
         )  # fmt: skip
 
     # A perpetual REST no longer lists (delisted) is read from the archive's monthly files.
-    on_rest = ctx.universe.catalog(key.market).lookup(key.symbol) is not None
+    on_rest = ctx.universe.listed(key.market, key.symbol)
     fetcher = FundingFetcher(ctx.exchange_for(key.market), ctx.archive_source,
                              ctx.stores.funding, clock_ms=ctx.now_ms)  # fmt: skip
     report = fetcher.run(key, start_ms, end_ms, on_progress, on_rest=on_rest)
     stored = ctx.stores.funding.read(key, start_ms, end_ms)
-    return {
-        **key.to_json(),
-        "start": start_ms,
-        "end": end_ms,
-        "events_written": report.events_written,
-        "events_in_range": len(stored),
-        "interval_hours": sorted({r[3] for r in stored if r[3] is not None}),
-        "requests": report.requests,
-        "archive_files": report.archive_files,
-        "source": "rest" if on_rest else "archive",
-        "duration_s": round(time.monotonic() - began, 3),
-    }
+    return range_result(
+        key, start_ms, end_ms, began=began,
+        events_written=report.events_written,
+        events_in_range=len(stored),
+        interval_hours=sorted({r[3] for r in stored if r[3] is not None}),
+        requests=report.requests,
+        archive_files=report.archive_files,
+        source="rest" if on_rest else "archive",
+    )  # fmt: skip

@@ -24,6 +24,7 @@ import redis
 
 from cl3_common.auth.principal import Principal
 from cl3_common.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
+from cl3_common.intervals import now_ms
 from cl3_common.redis_conn import KEY_PREFIX, redis_errors_translated
 from cl3_common.store.protocols import ApiKeyStore
 from cl3_common.store.records import ApiKeyRecord
@@ -72,7 +73,7 @@ class ApiKeys:
         self._clock = clock
 
     def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return now_ms(self._clock)
 
     # -- managing keys (a Supabase token is required) -----------------------------------------
     def create(self, user: Principal, name: str) -> CreatedKey:

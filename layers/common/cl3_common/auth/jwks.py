@@ -37,7 +37,6 @@ _KEY_ALGORITHMS: dict[tuple[str, str | None], str] = {
     ("EC", "P-256"): "ES256",
     ("RSA", None): "RS256",
 }
-SUPPORTED_ALGORITHMS = frozenset(_KEY_ALGORITHMS.values())
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 
 

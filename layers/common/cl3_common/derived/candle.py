@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-# The API fields, in the order a row carries them.
-FIELDS: tuple[str, ...] = (
+# The API fields, in the order a stored row carries them.
+API_FIELDS: tuple[str, ...] = (
     "open_time",
     "close_time",
     "open",
@@ -24,7 +24,7 @@ FIELDS: tuple[str, ...] = (
 Row = Sequence[Any]
 Candle = dict[str, Any]
 
-_as_row = itemgetter(*FIELDS)
+_as_row = itemgetter(*API_FIELDS)
 
 
 def as_rows(candles: Iterable[Mapping[str, Any] | Row]) -> list[Row]:
@@ -36,8 +36,8 @@ def as_rows(candles: Iterable[Mapping[str, Any] | Row]) -> list[Row]:
     return items  # type: ignore[return-value]
 
 
-def to_candle(row: Row) -> Candle:
-    return dict(zip(FIELDS, row, strict=True))
+def row_to_api(row: Row) -> Candle:
+    return dict(zip(API_FIELDS, row, strict=True))
 
 
 def iso(ms: int) -> str:

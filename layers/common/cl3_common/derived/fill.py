@@ -29,24 +29,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cl3_common.derived.candle import Candle, Row, to_candle
+from cl3_common.derived.candle import API_FIELDS, Candle, Row, row_to_api
 from cl3_common.derived.timezones import BucketGrid, Zone
 from cl3_common.errors import InvalidRequest
 
 FILL_MODES = ("none", "null", "ffill")
-_NULLS = dict.fromkeys(
-    (
-        "open",
-        "high",
-        "low",
-        "close",
-        "volume",
-        "quote_volume",
-        "trades",
-        "taker_buy_base",
-        "taker_buy_quote",
-    )
-)
+_NULLS = dict.fromkeys(API_FIELDS[2:])  # every field but the two times
+_PRICES = API_FIELDS[2:6]  # open, high, low, close
+# What Binance serves for a minute without trades, besides the previous close.
+_NO_TRADES = {f: 0 if f == "trades" else 0.0 for f in API_FIELDS[6:]}
 _RESAMPLED = {"vwap": None, "complete": False, "sources": 0}
 
 
@@ -146,7 +137,7 @@ class _Page:
 
 
 def _as_dict(item: Mapping[str, Any] | Row) -> Candle:
-    return dict(item) if isinstance(item, Mapping) else to_candle(item)
+    return dict(item) if isinstance(item, Mapping) else row_to_api(item)
 
 
 def _placeholder(
@@ -155,18 +146,5 @@ def _placeholder(
     close_time = grid.end(opened) - 1
     if mode == "null":
         return {"open_time": opened, "close_time": close_time, **_NULLS, **extra, "filled": True}
-    return {
-        "open_time": opened,
-        "close_time": close_time,
-        "open": last,
-        "high": last,
-        "low": last,
-        "close": last,
-        "volume": 0.0,
-        "quote_volume": 0.0,
-        "trades": 0,
-        "taker_buy_base": 0.0,
-        "taker_buy_quote": 0.0,
-        **extra,
-        "filled": True,
-    }
+    return {"open_time": opened, "close_time": close_time, **dict.fromkeys(_PRICES, last),
+            **_NO_TRADES, **extra, "filled": True}  # fmt: skip

@@ -1,6 +1,6 @@
 """A plausibility check on every ingested page (issue 11 item 4): a page that fails is not stored.
 
-Rows are numeric tuples in API order (candle.FIELDS). Each kind of problem is reported once,
+Rows are numeric tuples in API order (candle.API_FIELDS). Each kind of problem is reported once,
 naming the first offending open time and how many rows share it. Every check runs column-wise
 through C builtins (zip, map with operator functions), about 1 ms per 1,000 rows.
 
@@ -13,20 +13,17 @@ taker volumes within the totals.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from itertools import repeat
 from math import isfinite
 from operator import gt, le, lt, mod, ne, not_, or_, sub
 from typing import Any
 
-from cl3_common.derived.candle import FIELDS, Row, iso
+from cl3_common.derived.candle import API_FIELDS, Row, iso
 from cl3_common.errors import InvalidRequest
 from cl3_common.intervals import DAY_MS, align_down, next_open, nominal_ms, validate_interval
+from cl3_common.store.keys import KINDS
+from cl3_common.timeparse import MAX_TIME_MS, MIN_TIME_MS  # before Binance, or a unit mistake
 
-KINDS = ("trade", "mark", "index", "premium")
-# Binance (and so any kline) started after 2009; past 2100 is a unit mistake.
-MIN_MS = int(datetime(2009, 1, 1, tzinfo=UTC).timestamp() * 1000)
-MAX_MS = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000)
 _WEEK_PHASE_MS = 4 * DAY_MS  # weeks open on Monday; 1970-01-01 was a Thursday
 _NUMBER = {int, float}
 _INTS = (0, 1, 8)  # open_time, close_time, trades
@@ -40,9 +37,9 @@ def check_rows(
     _check_arguments(interval, kind)
     if not rows:
         return []
-    if set(map(len, rows)) != {len(FIELDS)}:
-        bad = next(i for i, row in enumerate(rows) if len(row) != len(FIELDS))
-        return [f"row {bad} has {len(rows[bad])} fields, expected {len(FIELDS)}"]
+    if set(map(len, rows)) != {len(API_FIELDS)}:
+        bad = next(i for i, row in enumerate(rows) if len(row) != len(API_FIELDS))
+        return [f"row {bad} has {len(rows[bad])} fields, expected {len(API_FIELDS)}"]
     return _check_columns(tuple(zip(*rows, strict=True)), interval, start_ms, end_ms, kind)
 
 
@@ -54,11 +51,11 @@ def check_columns(
     *,
     kind: str = "trade",
 ) -> list[str]:
-    """`check_rows` of the page given as its columns (FIELDS order, equal lengths): the same
-    problems, without transposing rows a caller has as columns already."""
+    """`check_rows` of the page given as its columns (API_FIELDS order, equal lengths): the
+    same problems, without transposing rows a caller has as columns already."""
     _check_arguments(interval, kind)
-    if len(columns) != len(FIELDS):
-        return [f"page has {len(columns)} fields, expected {len(FIELDS)}"]
+    if len(columns) != len(API_FIELDS):
+        return [f"page has {len(columns)} fields, expected {len(API_FIELDS)}"]
     if len(set(map(len, columns))) != 1:
         return ["page columns have different lengths"]
     if not columns[0]:
@@ -141,7 +138,7 @@ def _typed_columns(columns: Columns) -> bool | str:
 
 def _type_problem(columns: Columns) -> str | None:
     """The first value that is not an integer (times, trades) or a number (the rest)."""
-    for name, column in zip(FIELDS, columns, strict=True):
+    for name, column in zip(API_FIELDS, columns, strict=True):
         integral = name in ("open_time", "close_time", "trades")
         allowed = {int} if integral else _NUMBER
         if not set(map(type, column)) <= allowed:
@@ -158,17 +155,17 @@ def _times_plausible(opens: Sequence[int], close_times: Sequence[int], report: R
     """Report timestamps outside 2009..2100, naming a seconds or microseconds mix-up."""
     ok = True
     for name, column in (("open_time", opens), ("close_time", close_times)):
-        if min(column) >= MIN_MS and max(column) < MAX_MS:
+        if min(column) >= MIN_TIME_MS and max(column) < MAX_TIME_MS:
             continue
         ok = False
-        bad = next(x for x in column if not MIN_MS <= x < MAX_MS)
-        if MIN_MS <= bad // 1000 < MAX_MS:
+        bad = next(x for x in column if not MIN_TIME_MS <= x < MAX_TIME_MS)
+        if MIN_TIME_MS <= bad // 1000 < MAX_TIME_MS:
             what = f"{name} in microseconds instead of milliseconds"
-        elif MIN_MS <= bad * 1000 < MAX_MS:
+        elif MIN_TIME_MS <= bad * 1000 < MAX_TIME_MS:
             what = f"{name} in seconds instead of milliseconds"
         else:
             what = f"{name} {bad} outside 2009..2100"
-        report((not MIN_MS <= x < MAX_MS for x in column), what)
+        report((not MIN_TIME_MS <= x < MAX_TIME_MS for x in column), what)
     return ok
 
 

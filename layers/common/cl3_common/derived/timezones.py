@@ -30,12 +30,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cl3_common.errors import InvalidRequest
-from cl3_common.intervals import DAY_MS, nominal_ms, validate_interval
-from cl3_common.intervals import HOUR_MS as _HOUR_MS
+from cl3_common.intervals import DAY_MS, HOUR_MS, MINUTE_MS, nominal_ms, validate_interval
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _WEEK_PHASE_DAYS = 4  # 1970-01-05, day 4, was the first Monday
-_MIN_OFFSET_MS, _MAX_OFFSET_MS = -12 * _HOUR_MS, 14 * _HOUR_MS
+_MIN_OFFSET_MS, _MAX_OFFSET_MS = -12 * HOUR_MS, 14 * HOUR_MS
 # sign, then hh:mm, hhmm or h/hh: "+0530" and "05:30" but not the ambiguous "530".
 _OFFSET = re.compile(
     r"^(?:UTC|GMT)?([+-]?)(?:(\d{1,2}):(\d{2})|(\d{2})(\d{2})|(\d{1,2}))$", re.IGNORECASE
@@ -105,12 +104,12 @@ def parse_tz(text: str | None) -> Zone:
 
 def _fixed(raw: str, sign: str, hours: str, minutes: str | None) -> Zone:
     mins = int(minutes or 0)
-    offset = (int(hours) * 60 + mins) * 60_000 * (-1 if sign == "-" else 1)
+    offset = (int(hours) * 60 + mins) * MINUTE_MS * (-1 if sign == "-" else 1)
     if mins >= 60 or not _MIN_OFFSET_MS <= offset <= _MAX_OFFSET_MS:
         raise InvalidRequest(f"time zone offset {raw!r} is out of range: {_ACCEPTED}")
     if offset == 0:
         return UTC_ZONE
-    total = abs(offset) // 60_000
+    total = abs(offset) // MINUTE_MS
     return Zone(f"{'-' if offset < 0 else '+'}{total // 60:02d}:{total % 60:02d}", offset)
 
 

@@ -34,8 +34,6 @@ from cl3_common.exchange.markets import SPOT_MARKET, TRADE, Market
 from cl3_common.observability import record
 
 KLINES_LIMIT = 1000
-KLINES_WEIGHT = 2
-EXCHANGE_INFO_WEIGHT = 20
 FUNDING_LIMIT = 1000  # events per fundingRate request (Binance's maximum)
 _SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from cl3_common.errors import InvalidInterval
 from cl3_common.exchange.gate import WeightBudget
-from cl3_common.intervals import validate_interval
+from cl3_common.intervals import DAY_MS, validate_interval
 
 if TYPE_CHECKING:
     from cl3_common.settings import Settings
@@ -30,7 +30,6 @@ TRADE, MARK, INDEX, PREMIUM = "trade", "mark", "index", "premium"
 KLINES_DATASETS = {TRADE: "klines", MARK: "markPriceKlines", INDEX: "indexPriceKlines",
                    PREMIUM: "premiumIndexKlines"}  # fmt: skip
 FUTURES_PAGE_LIMIT = 499
-_DAY_MS = 86_400_000
 
 
 def futures_klines_weight(limit: int) -> int:
@@ -101,7 +100,7 @@ USDM_MARKET = Market(
 COINM_MARKET = Market(
     name=COINM, family="dapi", prefix="/dapi/v1", archive_root="futures/cm",
     page_limit=FUTURES_PAGE_LIMIT, max_limit=1500, klines_weight=futures_klines_weight,
-    exchange_info_weight=1, max_span_ms=200 * _DAY_MS, funding_weight=1,
+    exchange_info_weight=1, max_span_ms=200 * DAY_MS, funding_weight=1,
 )  # fmt: skip
 MARKETS: dict[str, Market] = {m.name: m for m in (SPOT_MARKET, USDM_MARKET, COINM_MARKET)}
 

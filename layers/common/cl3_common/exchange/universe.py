@@ -37,6 +37,11 @@ class SymbolUniverse:
         self.catalog = catalog  # the market's catalogue (built on first use)
         self._probe = probe
 
+    def listed(self, market: str, symbol: str, kind: str = TRADE) -> bool:
+        """Whether the market's REST API lists the symbol; a delisted one is served by the
+        archive alone."""
+        return self.catalog(market).lookup(symbol, kind) is not None
+
     def resolve(
         self, market: str, kind: str, symbol: str, start_ms: int, end_ms: int
     ) -> KnownSymbol:

@@ -27,6 +27,7 @@ import redis
 
 from cl3_common.errors import Unavailable
 from cl3_common.exchange.errors import ExchangeError
+from cl3_common.intervals import now_ms
 from cl3_common.mirror import binance_errors as err
 from cl3_common.mirror.flight import SingleFlight
 from cl3_common.mirror.params import Params, symbol
@@ -89,7 +90,7 @@ class ExchangeInfoMirror:
         )
         return {
             **snapshot.body,
-            "serverTime": int(self._clock() * 1000),
+            "serverTime": now_ms(self._clock),
             "rateLimits": [
                 {
                     "rateLimitType": "REQUEST_WEIGHT",
@@ -148,20 +149,32 @@ def select_symbols(params: Params, known: Mapping[str, Any]) -> list[str]:
     many = params.get("symbols") or None
     if one is not None and many is not None:
         raise err.bad_combination()
-    names = list(known)
-    if one is not None:
-        names = [one]
-    elif many is not None:
-        if not _SYMBOLS.match(many):
-            raise err.illegal_chars("symbols", err.SYMBOLS_RANGE)
-        names = list(json.loads(many))
+    names = _named(one, many, known)
     if any(name not in known for name in names):
         raise err.invalid_symbol()
     status = params.get("symbolStatus") or None
-    if status is not None:
-        if one is not None or many is not None:
-            raise err.bad_combination()
-        if status not in _STATUSES:
-            raise err.invalid_param("symbolStatus")
-        names = [n for n in names if known[n].get("status") == status]
-    return names
+    if status is None:
+        return names
+    return _with_status(names, status, known, named=one is not None or many is not None)
+
+
+def _with_status(
+    names: list[str], status: str, known: Mapping[str, Any], *, named: bool
+) -> list[str]:
+    """`symbolStatus`, which goes with neither `symbol` nor `symbols`."""
+    if named:
+        raise err.bad_combination()
+    if status not in _STATUSES:
+        raise err.invalid_param("symbolStatus")
+    return [n for n in names if known[n].get("status") == status]
+
+
+def _named(one: str | None, many: str | None, known: Mapping[str, Any]) -> list[str]:
+    """`symbol`, else `symbols` (a JSON list), else every known symbol."""
+    if one is not None:
+        return [one]
+    if many is None:
+        return list(known)
+    if not _SYMBOLS.match(many):
+        raise err.illegal_chars("symbols", err.SYMBOLS_RANGE)
+    return list(json.loads(many))

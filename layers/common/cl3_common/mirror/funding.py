@@ -21,30 +21,33 @@ from typing import Any
 
 import orjson
 
-from cl3_common.derived.gaps import FetchRecord
-from cl3_common.errors import Unavailable
 from cl3_common.exchange.markets import COINM
 from cl3_common.intervals import DAY_MS, HOUR_MS
 from cl3_common.mirror.flight import SingleFlight
 from cl3_common.mirror.params import FundingQuery
 from cl3_common.mirror.upstream import Upstream
 from cl3_common.mirror.verified import verified_until
+from cl3_common.mirror.walk import MAX_REACH_BACK, LedgerWalk
 from cl3_common.store import FundingKey, FundingRow
-from cl3_common.store.funding_rows import rest_funding_event, with_intervals
+from cl3_common.store.funding_rows import (
+    FUNDING_LOOKBACK_MS,
+    USUAL_FUNDING_HOURS,
+    rest_funding_event,
+    with_intervals,
+)
 from cl3_common.store.protocols import FundingLedgerStore, FundingStore
 
 FUNDING_SETTLE_MS = 300_000
 CELL_MS = 40 * DAY_MS  # at most 960 hourly events, plus a day before: one request of 1000
-LOOKBACK_MS = DAY_MS  # longer than any funding interval
 PAGE_LIMIT = 1000
-_MAX_STEPS = 32  # store reads and fetches for one request
-_MAX_REACH_BACK = 4
-_USUAL_INTERVAL_MS = 8 * HOUR_MS  # sizes the first look back for the latest events
+_USUAL_INTERVAL_MS = USUAL_FUNDING_HOURS * HOUR_MS  # the first look back for the latest
 
 Event = dict[str, Any]  # one event as the exchange sends it
 
 
-class FundingSource:
+class FundingSource(LedgerWalk[FundingKey, Event, Event]):
+    _max_steps = 32  # store reads and fetches for one request
+
     def __init__(
         self,
         store: FundingStore,
@@ -55,13 +58,8 @@ class FundingSource:
         clock_ms: Callable[[], int],
         settle_ms: int = FUNDING_SETTLE_MS,
     ) -> None:
+        super().__init__(ledger, upstream, flights, clock_ms=clock_ms, settle_ms=settle_ms)
         self._store = store
-        self._ledger = ledger
-        self._upstream = upstream
-        self._market = upstream.market
-        self._flights = flights
-        self._clock_ms = clock_ms
-        self._settle_ms = settle_ms
 
     def answer_json(self, q: FundingQuery, *, listed_ms: int = 0) -> str:
         """Binance's JSON array; `listed_ms`: no event of the symbol is older (onboardDate)."""
@@ -79,41 +77,14 @@ class FundingSource:
         return self._forward(key, q.start_ms, last, q.limit, now)
 
     # -- forward from a start time --------------------------------------------------------
-    def _forward(
-        self, key: FundingKey, start: int, last: int, limit: int | None, now: int
-    ) -> list[Event]:
-        """The first `limit` events (None: all) in [start, last]."""
-        out: list[Event] = []
-        cursor, settled_end = start, self._settled_end(now)
-        live: list[Event] | None = None  # the unsettled events, once this request asked
-        for _ in range(_MAX_STEPS):
-            left = None if limit is None else limit - len(out)
-            if left == 0 or cursor > last:
-                return out
-            if cursor >= settled_end:
-                if live is None:
-                    live, _ = self._fetch(key, cursor, live=True)
-                fresh = [e for e in live if cursor <= int(e["fundingTime"]) <= last]
-                return out + fresh[:left]
-            verified = self.verified_until(key, cursor, now)
-            if verified is None:
-                holds_present = cursor // CELL_MS * CELL_MS + CELL_MS > now
-                unsettled, to_now = self._fetch(key, cursor, live=holds_present)
-                live = unsettled if holds_present and to_now else live
-                continue
-            upto = min(verified, last + 1)
-            out += [self._event(key, r) for r in self._store.read(key, cursor, upto, left)]
-            cursor = upto
-        raise Unavailable("the mirror could not assemble this page; try again", system="binance")
-
     def _fetch(self, key: FundingKey, cursor: int, *, live: bool) -> tuple[list[Event], bool]:
         """One exchange request for the cell holding `cursor` (the live cell: from `cursor`);
         its unsettled events, and whether the answer reached the present."""
-        start = cursor if live else max(0, cursor // CELL_MS * CELL_MS - LOOKBACK_MS)
+        start = cursor if live else max(0, cursor // CELL_MS * CELL_MS - FUNDING_LOOKBACK_MS)
 
         def work() -> dict[str, Any]:
             fetched_at = self._clock_ms()
-            if not live and self.verified_until(key, cursor, fetched_at) is not None:
+            if not live and self._verified(key, cursor, fetched_at) is not None:
                 return {"unsettled": [], "to_now": False}  # a flight that just landed
             raw = self._upstream.funding(key.symbol, start_ms=start, end_ms=None,
                                          limit=PAGE_LIMIT)  # fmt: skip
@@ -124,13 +95,19 @@ class FundingSource:
         result = self._flights.run(f"mirror:funding:{key.series_id}:{start}", work)
         return list(result["unsettled"]), bool(result["to_now"])
 
+    def _holds_present(self, key: FundingKey, cursor: int, now: int) -> bool:
+        return cursor // CELL_MS * CELL_MS + CELL_MS > now
+
+    def _stored(self, key: FundingKey, start: int, end: int, limit: int | None) -> list[Event]:
+        return [self._event(key, r) for r in self._store.read(key, start, end, limit)]
+
     # -- the latest events --------------------------------------------------------------------
     def _latest(
         self, key: FundingKey, end: int | None, limit: int, now: int, listed_ms: int
     ) -> list[Event]:
         hi = now if end is None else min(end, now)
         span, got = limit * _USUAL_INTERVAL_MS, list[Event]()
-        for _ in range(_MAX_REACH_BACK):
+        for _ in range(MAX_REACH_BACK):
             lo = max(listed_ms, hi + 1 - span)
             if lo <= hi:
                 got = self._forward(key, lo, hi, None, now) + got
@@ -153,45 +130,36 @@ class FundingSource:
         return list(self._flights.run(name, work)["events"])
 
     # -- what an exchange answer proves --------------------------------------------------------
-    def _absorb(
-        self,
-        key: FundingKey,
-        start: int,
-        raw: list[Event],
-        now: int,
-        *,
-        full: bool,
-        reach: int | None = None,
-    ) -> list[Event]:
-        """Stores the events, records what is now known, returns the unsettled events."""
-        settled_end = self._settled_end(now)
-        events = sorted(rest_funding_event(e) for e in raw)
+    def _keep(self, key: FundingKey, start: int, raws: list[Event], settled_end: int) -> int:
+        """Stores the events (an event does not change once published); the time after the
+        last one."""
+        events = sorted(rest_funding_event(e) for e in raws)
         rows, _ = with_intervals(events, self._previous(key, start))
-        self._store.insert(key, rows)  # an event does not change once published
-        # A full answer proves nothing after its last event; any other, up to `reach` or now.
-        reached = settled_end if reach is None else reach
-        known = min(events[-1][0] + 1 if full else reached, settled_end)
-        if known > start:
-            self._ledger.record(key, FetchRecord(start, known, "complete", at_ms=now))
-        return [e for e in raw if int(e["fundingTime"]) >= settled_end]
+        self._store.insert(key, rows)
+        return events[-1][0] + 1 if events else start
 
     def _previous(self, key: FundingKey, before: int) -> int | None:
         """The time of the event before `before`, if the ledger proves none lies between."""
         previous = self._store.previous(key, before)
         if previous is None:
             return None
-        records = lambda s, e: self._ledger.records(key, s, e)  # noqa: E731
-        return previous[0] if verified_until(records, previous[0], before) == before else None
+        proven = verified_until(self._records(key), previous[0], before) == before
+        return previous[0] if proven else None
 
-    def verified_until(self, key: FundingKey, at: int, now: int) -> int | None:
-        records = lambda s, e: self._ledger.records(key, s, e)  # noqa: E731
-        return verified_until(records, at, self._settled_end(now))
+    def _key(self, key: FundingKey) -> FundingKey:
+        return key
 
-    def _settled_end(self, now: int) -> int:
+    def _settled_end(self, key: FundingKey, now: int) -> int:
         """Where what the exchange may still publish begins. Funding happens on the hour (a
         few ms after it): once an hour's events are `settle_ms` old, none can appear before
         the next hour, so a fetch then proves everything up to the next hour."""
         return (now - self._settle_ms) // HOUR_MS * HOUR_MS + HOUR_MS
+
+    def _time_of(self, raw: Event) -> int:
+        return int(raw["fundingTime"])
+
+    def _passed_through(self, raws: list[Event]) -> list[Event]:
+        return raws
 
     def _event(self, key: FundingKey, row: FundingRow) -> Event:
         """A stored event as the exchange sends it (COIN-M's have no markPrice)."""

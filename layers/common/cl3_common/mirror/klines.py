@@ -27,8 +27,6 @@ from typing import Any
 
 import orjson
 
-from cl3_common.derived.gaps import FetchRecord
-from cl3_common.errors import Unavailable
 from cl3_common.intervals import add_candles, align_down, align_up, next_open
 from cl3_common.mirror.flight import SingleFlight
 from cl3_common.mirror.grid import PageGrid
@@ -36,13 +34,12 @@ from cl3_common.mirror.page_cache import PageCache
 from cl3_common.mirror.params import KlinesQuery
 from cl3_common.mirror.render import SPOT_FORMAT, KlineFormat, kline_json
 from cl3_common.mirror.upstream import Upstream
-from cl3_common.mirror.verified import verified_until
+from cl3_common.mirror.walk import MAX_REACH_BACK, LedgerWalk
 from cl3_common.store import SeriesKey, kline_to_row
 from cl3_common.store.protocols import CandleStore, LedgerStore
+from cl3_common.store.rows import to_ms
 
 SETTLE_MS = 2_000
-_MAX_STEPS = 16  # store reads and page fetches for one request (two or three in practice)
-_MAX_REACH_BACK = 4  # steps further back for the latest candles across outages
 
 Kline = list[Any]  # a kline as the exchange sends it (12 fields)
 KlineText = str  # one kline as compact JSON text, ready to join into an answer
@@ -59,7 +56,9 @@ class _Series:
         return self.key.interval
 
 
-class KlineSource:
+class KlineSource(LedgerWalk[_Series, Kline, KlineText]):
+    _max_steps = 16  # store reads and page fetches for one request (two or three in practice)
+
     def __init__(
         self,
         candles: CandleStore,
@@ -71,13 +70,8 @@ class KlineSource:
         settle_ms: int = SETTLE_MS,
         cache: PageCache | None = None,
     ) -> None:
+        super().__init__(ledger, upstream, flights, clock_ms=clock_ms, settle_ms=settle_ms)
         self._candles = candles
-        self._ledger = ledger
-        self._upstream = upstream
-        self._market = upstream.market
-        self._flights = flights
-        self._clock_ms = clock_ms
-        self._settle_ms = settle_ms
         self._cache = cache or PageCache(max_bytes=0)
 
     def klines_json(self, q: KlinesQuery, fmt: KlineFormat = SPOT_FORMAT) -> str:
@@ -103,44 +97,19 @@ class KlineSource:
         if q.start_ms is None:
             return self._latest(series, q.end_ms, q.limit, now)
         last = now if q.end_ms is None else min(q.end_ms, now)
-        return self._forward(series, q.start_ms, last, q.limit, now)
+        return self._forward(series, align_up(q.start_ms, q.interval), last, q.limit, now)
 
     # -- forward from a start time --------------------------------------------------------
-    def _forward(self, s: _Series, start: int, last: int, limit: int, now: int) -> list[KlineText]:
-        out: list[KlineText] = []
-        cursor = align_up(start, s.interval)
-        settled_end = self._settled_end(s.interval, now)
-        live: list[Kline] | None = None  # the unsettled candles, once this request asked
-        for _ in range(_MAX_STEPS):
-            if len(out) >= limit or cursor > last:
-                return out
-            if cursor >= settled_end:
-                # The open candle (and one that closed a moment ago): the exchange's answer.
-                if live is None:
-                    live = self._fetch_page(s, cursor, now, live=True)
-                fresh = [r for r in live if cursor <= int(r[0]) <= last]
-                return out + _texts(fresh[: limit - len(out)])
-            verified = self.verified_until(s.key, cursor, now)
-            if verified is None:
-                holds_present = s.grid.holds_present(s.interval, cursor, now)
-                unsettled = self._fetch_page(s, cursor, now, live=holds_present)
-                live = unsettled if holds_present else live
-                continue
-            upto = min(verified, last + 1)
-            out.extend(self._stored(s, cursor, upto, limit - len(out)))
-            cursor = upto
-        raise Unavailable("the mirror could not assemble this page; try again", system="binance")
-
-    def _stored(self, s: _Series, start: int, end: int, limit: int) -> list[KlineText]:
+    def _stored(self, s: _Series, start: int, end: int, limit: int | None) -> list[KlineText]:
         """Settled candles in [start, end) from the store, as text (shared while fresh)."""
         return self._cache.get_or_render(
             (s.key, s.fmt, start, end, limit),
             lambda: [kline_json(r, s.fmt) for r in self._candles.read(s.key, start, end, limit)],
         )
 
-    def _fetch_page(self, s: _Series, cursor: int, now: int, *, live: bool) -> list[Kline]:
+    def _fetch(self, s: _Series, cursor: int, *, live: bool) -> tuple[list[Kline], bool]:
         """One exchange request for the page holding `cursor` (on the live page: from `cursor`,
-        only what is not stored yet); returns the unsettled candles it saw."""
+        only what is not stored yet); the unsettled candles it saw."""
         page_start = s.grid.start(s.interval, cursor)
         start = cursor if live else page_start
         limit = s.grid.candles(s.interval)
@@ -149,17 +118,21 @@ class KlineSource:
 
         def work() -> dict[str, Any]:
             fetched_at = self._clock_ms()
-            if not live and self.verified_until(s.key, cursor, fetched_at) is not None:
+            if not live and self._verified(s, cursor, fetched_at) is not None:
                 return {"unsettled": []}  # a flight that just landed fetched this page
             rows = self._upstream.klines(s.key.symbol, s.interval, kind=s.key.kind,
                                          start_ms=start, end_ms=end, limit=limit)  # fmt: skip
             full = end is None and len(rows) >= limit
             reach = None if end is None else end + 1
-            return {"unsettled": self._absorb(s.key, start, rows, fetched_at, full=full,
+            return {"unsettled": self._absorb(s, start, rows, fetched_at, full=full,
                                               reach=reach)}  # fmt: skip
 
         result = self._flights.run(f"mirror:{s.key.series_id}:{start}", work)
-        return list(result["unsettled"])
+        # A page holding the present is asked from where it starts to now: it reaches now.
+        return list(result["unsettled"]), True
+
+    def _holds_present(self, s: _Series, cursor: int, now: int) -> bool:
+        return s.grid.holds_present(s.interval, cursor, now)
 
     # -- the latest candles -----------------------------------------------------------------
     def _latest(
@@ -173,10 +146,8 @@ class KlineSource:
         first = add_candles(align_down(last, s.interval), s.interval, -(limit - 1))
         first = first if low is None else max(first, low)
         rows = self._forward(s, first, last, limit, now)
-        for _ in range(_MAX_REACH_BACK):
-            if len(rows) >= limit or (low is not None and first <= low):
-                return rows
-            if self._nothing_before(s.key, first, now):
+        for _ in range(MAX_REACH_BACK):
+            if len(rows) >= limit or self._nothing_before(s, first, low, now):
                 return rows
             # An outage inside the window: Binance reaches further back for the missing ones.
             need = limit - len(rows)
@@ -187,8 +158,11 @@ class KlineSource:
         # Still short (a listing inside the window, not known yet): ask the exchange.
         return self._passthrough_latest(s, end, limit, low)
 
-    def _nothing_before(self, key: SeriesKey, at: int, now: int) -> bool:
-        verified = self.verified_until(key, 0, now)
+    def _nothing_before(self, s: _Series, at: int, low: int | None, now: int) -> bool:
+        """Whether no candle can lie before `at`: the window's start, or proven by the ledger."""
+        if low is not None and at <= low:
+            return True
+        verified = self._verified(s, 0, now)
         return verified is not None and verified >= at
 
     def _passthrough_latest(
@@ -202,7 +176,7 @@ class KlineSource:
             short = len(rows) < limit or not rows
             start = (low or 0) if short else int(kline_to_row(rows[0])[0])
             reach = None if end is None else next_open(align_down(end, s.interval), s.interval)
-            unsettled = self._absorb(s.key, start, rows, fetched_at, full=False, reach=reach)
+            unsettled = self._absorb(s, start, rows, fetched_at, full=False, reach=reach)
             settled = [kline_json(kline_to_row(r), s.fmt)
                        for r in rows[: len(rows) - len(unsettled)]]  # fmt: skip
             return {"rows": settled + _texts(unsettled)}
@@ -211,43 +185,24 @@ class KlineSource:
         return list(self._flights.run(name, work)["rows"])
 
     # -- what an exchange answer proves ------------------------------------------------------
-    def _absorb(
-        self,
-        key: SeriesKey,
-        start: int,
-        rows: list[Kline],
-        now: int,
-        *,
-        full: bool,
-        reach: int | None = None,
-    ) -> list[Kline]:
-        """Stores the settled rows, records what is now known, returns the unsettled rows.
+    def _keep(self, s: _Series, start: int, raws: list[Kline], settled_end: int) -> int:
+        """Stores the settled candles; the open time after the answer's last one."""
+        rows = [kline_to_row(r) for r in raws]
+        self._candles.insert(s.key, [r for r in rows if r[0] < settled_end])
+        return next_open(rows[-1][0], s.interval) if rows else start
 
-        `full`: the answer held as many rows as asked, so it proves nothing after its last
-        row. `reach`: the answer covered everything up to there (an endTime).
-        """
-        settled_end = self._settled_end(key.interval, now)
-        converted = [kline_to_row(r) for r in rows]
-        settled = [r for r in converted if r[0] < settled_end]
-        unsettled = [raw for raw, r in zip(rows, converted, strict=True) if r[0] >= settled_end]
-        self._candles.insert(key, settled)
-        if full and not unsettled:
-            known = next_open(settled[-1][0], key.interval) if settled else start
-        else:
-            known = settled_end if reach is None else reach
-        known = min(known, settled_end)
-        if known > start:
-            self._ledger.record(key, FetchRecord(start, known, "complete", at_ms=now))
-        return unsettled
+    def _key(self, s: _Series) -> SeriesKey:
+        return s.key
 
-    def verified_until(self, key: SeriesKey, at: int, now: int) -> int | None:
-        """Where the settled, fetched stretch containing `at` ends; None if `at` is not in one."""
-        records = lambda s, e: self._ledger.records(key, s, e)  # noqa: E731
-        return verified_until(records, at, self._settled_end(key.interval, now))
-
-    def _settled_end(self, interval: str, now: int) -> int:
+    def _settled_end(self, s: _Series, now: int) -> int:
         """The open time of the first candle that is not settled at `now`."""
-        return align_down(now - self._settle_ms, interval)
+        return align_down(now - self._settle_ms, s.interval)
+
+    def _time_of(self, raw: Kline) -> int:
+        return to_ms(raw[0])
+
+    def _passed_through(self, raws: list[Kline]) -> list[KlineText]:
+        return _texts(raws)
 
 
 def _texts(rows: list[Kline]) -> list[KlineText]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass
 
-from cl3_common.intervals import INTERVALS
+from cl3_common.intervals import HOUR_MS, INTERVALS, MINUTE_MS
 from cl3_common.mirror import binance_errors as err
 
 DEFAULT_LIMIT, MAX_LIMIT = 500, 1000
@@ -22,7 +22,6 @@ FUTURES_INTERVALS = tuple(i for i in INTERVALS if i != "1s")
 _NUMBER = re.compile(r"^[0-9]{1,20}$")
 _SYMBOL = re.compile(r"^[A-Z0-9\-_.]{1,20}$")
 _TIME_ZONE = re.compile(r"^(?P<sign>[+-]?)(?P<hours>\d{1,2})(?::(?P<minutes>\d{2}))?$")
-_HOUR_MS, _MINUTE_MS = 3_600_000, 60_000
 
 Params = Mapping[str, str]
 
@@ -82,28 +81,18 @@ def symbol(params: Params, name: str = "symbol") -> str | None:
 def klines_query(
     params: Params, symbols: Container[str], rules: KlinesRules = SPOT_KLINES, kind: str = "trade"
 ) -> KlinesQuery:
-    name = symbol(params, rules.name_param)
-    if name is None:
-        raise err.mandatory(rules.name_param)
-    interval = params.get("interval") or None
-    if interval is None:
-        raise err.mandatory("interval")
-    start, end = number(params, "startTime"), number(params, "endTime")
-    limit = number(params, "limit")
+    name = _mandatory(symbol(params, rules.name_param), rules.name_param)
+    interval = _mandatory(params.get("interval") or None, "interval")
+    start, end, limit = _times_and_limit(params)
     if interval not in rules.intervals:
         raise err.invalid_interval()
     if name not in symbols:
         raise err.invalid_symbol()
-    if limit is not None and not 1 <= limit <= rules.max_limit:
-        raise err.invalid_param("limit")
+    limit = _within(limit, rules.max_limit, DEFAULT_LIMIT)
     zone = (params.get("timeZone") or None) if rules.time_zones else None
     offset = time_zone_offset_ms(zone) if zone is not None else 0
-    if start is not None and end is not None:
-        if start > end:
-            raise err.start_after_end()
-        if rules.max_span_ms is not None and end - start > rules.max_span_ms:
-            raise err.more_than_hours(rules.max_span_ms // _HOUR_MS)
-    return KlinesQuery(name, interval, start, end, limit or DEFAULT_LIMIT, zone, offset, kind)
+    _check_order(start, end, rules.max_span_ms)
+    return KlinesQuery(name, interval, start, end, limit, zone, offset, kind)
 
 
 def funding_query(
@@ -113,15 +102,41 @@ def funding_query(
     name = symbol(params)
     if name is None and symbol_required:
         raise err.mandatory("symbol")
-    start, end = number(params, "startTime"), number(params, "endTime")
-    limit = number(params, "limit")
-    if limit is not None and not 1 <= limit <= FUNDING_MAX_LIMIT:
-        raise err.invalid_param("limit")
-    if start is not None and end is not None and start > end:
-        raise err.start_after_end()
+    start, end, limit = _times_and_limit(params)
+    limit = _within(limit, FUNDING_MAX_LIMIT, FUNDING_DEFAULT_LIMIT)
+    _check_order(start, end)
     if name is not None and name not in symbols:
         raise err.invalid_symbol()
-    return FundingQuery(name, start, end, limit or FUNDING_DEFAULT_LIMIT)
+    return FundingQuery(name, start, end, limit)
+
+
+def _mandatory(value: str | None, name: str) -> str:
+    if value is None:
+        raise err.mandatory(name)
+    return value
+
+
+def _times_and_limit(params: Params) -> tuple[int | None, int | None, int | None]:
+    """startTime, endTime and limit, checked for their format (in this order)."""
+    return number(params, "startTime"), number(params, "endTime"), number(params, "limit")
+
+
+def _within(limit: int | None, most: int, default: int) -> int:
+    if limit is None:
+        return default
+    if not 1 <= limit <= most:
+        raise err.invalid_param("limit")
+    return limit
+
+
+def _check_order(start: int | None, end: int | None, max_span_ms: int | None = None) -> None:
+    """startTime after endTime (-1023), then a window wider than `max_span_ms` (-1127)."""
+    if start is None or end is None:
+        return
+    if start > end:
+        raise err.start_after_end()
+    if max_span_ms is not None and end - start > max_span_ms:
+        raise err.more_than_hours(max_span_ms // HOUR_MS)
 
 
 def time_zone_offset_ms(raw: str) -> int:
@@ -130,8 +145,8 @@ def time_zone_offset_ms(raw: str) -> int:
     match = _TIME_ZONE.match(raw)
     if match is None or int(match["minutes"] or 0) > 59:
         raise err.invalid_param("timeZone")
-    offset = int(match["hours"]) * _HOUR_MS + int(match["minutes"] or 0) * _MINUTE_MS
+    offset = int(match["hours"]) * HOUR_MS + int(match["minutes"] or 0) * MINUTE_MS
     offset = -offset if match["sign"] == "-" else offset
-    if not -12 * _HOUR_MS <= offset <= 14 * _HOUR_MS:
+    if not -12 * HOUR_MS <= offset <= 14 * HOUR_MS:
         raise err.invalid_param("timeZone")
     return offset

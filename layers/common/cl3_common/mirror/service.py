@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 from cl3_common.exchange.catalog import host_id
 from cl3_common.exchange.hosts import ExchangeHosts
 from cl3_common.exchange.markets import COINM, INDEX, MARKETS, PREMIUM, SPOT, TRADE, Market
+from cl3_common.intervals import ms_clock
 from cl3_common.mirror.exchange_info import ExchangeInfoMirror
 from cl3_common.mirror.flight import SingleFlight
 from cl3_common.mirror.funding import FundingSource
@@ -129,9 +130,7 @@ class BinanceMirror:
     def _build(self, market: Market) -> MarketMirror:
         upstream = Upstream(lambda: self._hosts.client(market.name), market)
 
-        def clock_ms() -> int:
-            return int(self._clock() * 1000)
-
+        clock_ms = ms_clock(self._clock)
         host = host_id(self._hosts.base_url(market.name))
         info = ExchangeInfoMirror(self._redis, upstream, self._flights, host_id=host,
                                   family=market.family, filters=not market.futures,

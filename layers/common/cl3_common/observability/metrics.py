@@ -116,10 +116,6 @@ def metrics() -> Metrics:
         return _holder.metrics
 
 
-def metrics_built() -> bool:
-    return _holder.metrics is not None
-
-
 def in_process_registry() -> CollectorRegistry:
     """The registry holding this process's metrics (single-process mode)."""
     return _holder.registry

@@ -3,6 +3,7 @@
 Open them with `open_stores(settings)`; see `protocols.py` for what each store does.
 """
 
+from cl3_common.derived.candle import API_FIELDS, row_to_api
 from cl3_common.store.factory import Stores, open_store_url, open_stores
 from cl3_common.store.funding_rows import (
     FUNDING_FIELDS,
@@ -13,7 +14,7 @@ from cl3_common.store.funding_rows import (
 )
 from cl3_common.store.keys import KINDS, MARKETS, SeriesKey
 from cl3_common.store.records import ApiKeyRecord
-from cl3_common.store.rows import API_FIELDS, Row, SeriesBounds, kline_to_row, row_to_api
+from cl3_common.store.rows import Row, SeriesBounds, kline_to_row
 
 __all__ = [
     "API_FIELDS",

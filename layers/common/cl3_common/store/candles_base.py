@@ -10,7 +10,7 @@ from cl3_common.store.rows import Row, SeriesBounds
 
 
 class CandleStoreBase:
-    """Needs `count`, `open_times`, `read` and `list_series` from the backend."""
+    """Needs `count`, `open_times`, `read` and `_stored_series` from the backend."""
 
     def read(
         self, key: SeriesKey, start_ms: int, end_ms: int, limit: int | None = None
@@ -39,6 +39,13 @@ class CandleStoreBase:
         symbol: str | None = None,
         interval: str | None = None,
     ) -> list[SeriesBounds]:
+        return self._stored_series(
+            given(market=market, kind=kind, symbol=symbol, interval=interval)
+        )
+
+    def _stored_series(self, equal: dict[str, str]) -> list[SeriesBounds]:
+        """Series with candles stored whose fields have these values, ordered by market,
+        kind, symbol and interval."""
         raise NotImplementedError
 
     def holes(
@@ -56,3 +63,8 @@ class CandleStoreBase:
             market=key.market, kind=key.kind, symbol=key.symbol, interval=key.interval
         )
         return found[0] if found else None
+
+
+def given(**fields: str | None) -> dict[str, str]:
+    """The filters a caller set (None: any value)."""
+    return {name: value for name, value in fields.items() if value is not None}

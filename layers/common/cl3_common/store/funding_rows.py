@@ -12,12 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cl3_common.intervals import DAY_MS, HOUR_MS
+
 FUNDING_FIELDS: tuple[str, ...] = ("funding_time", "rate", "mark_price", "interval_hours")
 FundingRow = tuple[int, float, float | None, int | None]
 # An event as a source gives it: (funding_time, rate, mark price or None, the interval hours
 # the source states or None).
 FundingEvent = tuple[int, float, float | None, int | None]
-HOUR_MS = 3_600_000
+USUAL_FUNDING_HOURS = 8  # most perpetuals' schedule (some pay every 4 h or every hour)
+# How far before a range a fetch starts, so the range's first event has its predecessor
+# (for `interval_hours`): longer than any funding interval.
+FUNDING_LOOKBACK_MS = DAY_MS
 
 
 @dataclass(frozen=True, order=True)

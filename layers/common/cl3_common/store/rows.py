@@ -1,8 +1,9 @@
-"""A candle's fields, and the one conversion from Binance kline rows into stored rows.
+"""The stored row, and the one conversion from Binance kline rows into stored rows.
 
-A stored row is a tuple in `API_FIELDS` order: times as epoch-ms integers, prices and
-volumes as floats, trades as an integer. Every backend stores and returns exactly these, so a
-candle reads back equal to the kline it came from, whatever the store.
+A stored row is a tuple in `API_FIELDS` order (cl3_common.derived.candle, which also turns
+rows into API dicts): times as epoch-ms integers, prices and volumes as floats, trades as an
+integer. Every backend stores and returns exactly these, so a candle reads back equal to the
+kline it came from, whatever the store.
 """
 
 from __future__ import annotations
@@ -10,10 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-NUMBER_FIELDS = ("open", "high", "low", "close", "volume", "quote_volume")
-TAKER_FIELDS = ("taker_buy_base", "taker_buy_quote")
-API_FIELDS: tuple[str, ...] = ("open_time", "close_time", *NUMBER_FIELDS, "trades", *TAKER_FIELDS)
 
 Row = tuple[int, int, float, float, float, float, float, float, int, float, float]
 
@@ -33,14 +30,6 @@ def kline_to_row(k: Sequence[Any]) -> Row:
         float(k[1]), float(k[2]), float(k[3]), float(k[4]), float(k[5]), float(k[7]),
         int(k[8]), float(k[9]), float(k[10]),
     )  # fmt: skip
-
-
-def row_to_api(row: Sequence[Any]) -> dict[str, Any]:
-    return dict(zip(API_FIELDS, row, strict=True))
-
-
-def api_to_row(candle: dict[str, Any]) -> Row:
-    return tuple(candle[f] for f in API_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from pymongo.database import Database
 
 from cl3_common.store.mongodb.client import translated
+from cl3_common.store.mongodb.queries import find_by_id, page_by_id
 
 
 class MongoArchiveFileStore:
@@ -20,15 +21,11 @@ class MongoArchiveFileStore:
             )
 
     def get(self, path: str) -> dict[str, Any] | None:
-        with translated():
-            doc = self._col.find_one({"_id": path})
+        doc = find_by_id(self._col, path)
         return None if doc is None else _decode(doc)
 
     def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        query = {"_id": {"$gt": after}} if after else {}
-        with translated():
-            docs = list(self._col.find(query).sort("_id", 1).limit(limit))
-        return [_decode(d) for d in docs]
+        return [_decode(d) for d in page_by_id(self._col, after, limit)]
 
 
 def _decode(doc: dict[str, Any]) -> dict[str, Any]:

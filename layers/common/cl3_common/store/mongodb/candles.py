@@ -11,37 +11,32 @@ for correctness, not speed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.datetime_ms import DatetimeMS
 from pymongo import ASCENDING, DESCENDING
-from pymongo import errors as mongo_errors
 from pymongo.database import Database
 from pymongo.operations import ReplaceOne
 
-from cl3_common.errors import PermanentError
+from cl3_common.derived.candle import API_FIELDS
 from cl3_common.store.candles_base import CandleStoreBase
 from cl3_common.store.keys import SeriesKey
 from cl3_common.store.mongodb.client import translated
+from cl3_common.store.mongodb.queries import insert_new, time_range
 from cl3_common.store.protocols import BatchCallback
-from cl3_common.store.rows import API_FIELDS, Row, SeriesBounds
+from cl3_common.store.rows import Row, SeriesBounds
 
 if TYPE_CHECKING:
     import numpy as np
 
-DUPLICATE_KEY = 11000
 _VALUE_FIELDS = API_FIELDS[2:]
 # Datetimes come back as plain ms integers: no datetime objects on the read path.
 _MS_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(
     datetime_conversion=DatetimeConversion.DATETIME_MS
 )
 _PROJECTION = {f: 1 for f in API_FIELDS} | {"_id": 0}
-
-
-def ms_to_dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def dt_to_ms(value: Any) -> int:
@@ -78,15 +73,7 @@ def series_filter(key: SeriesKey) -> dict[str, Any]:
 
 
 def range_filter(key: SeriesKey, start_ms: int | None, end_ms: int | None) -> dict[str, Any]:
-    query = series_filter(key)
-    bounds: dict[str, Any] = {}
-    if start_ms is not None:
-        bounds["$gte"] = DatetimeMS(start_ms)
-    if end_ms is not None:
-        bounds["$lt"] = DatetimeMS(end_ms)
-    if bounds:
-        query["open_time"] = bounds
-    return query
+    return time_range(series_filter(key), "open_time", start_ms, end_ms)
 
 
 class MongoCandleStore(CandleStoreBase):
@@ -99,19 +86,7 @@ class MongoCandleStore(CandleStoreBase):
         """Unordered bulk insert; duplicates (11000) are expected and skipped."""
         if not rows:
             return 0
-        try:
-            with translated():
-                added = len(self._col.insert_many([row_to_doc(key, r) for r in rows],
-                                                  ordered=False).inserted_ids)  # fmt: skip
-        except mongo_errors.BulkWriteError as e:
-            details = e.details
-            unexpected = [w for w in details.get("writeErrors", []) if w["code"] != DUPLICATE_KEY]
-            if unexpected:
-                raise PermanentError(
-                    f"mongodb refused {len(unexpected)} candles: {unexpected[0].get('errmsg')}",
-                    system="mongodb",
-                ) from e
-            added = int(details.get("nInserted", 0))
+        added = insert_new(self._col, [row_to_doc(key, r) for r in rows], "candles")
         self._note(key, rows, added)
         return added
 
@@ -168,21 +143,9 @@ class MongoCandleStore(CandleStoreBase):
                 return int(self._col.count_documents(query))
             return int(self._col.count_documents(query, limit=max(1, at_most)))
 
-    def list_series(
-        self,
-        *,
-        market: str | None = None,
-        kind: str | None = None,
-        symbol: str | None = None,
-        interval: str | None = None,
-    ) -> list[SeriesBounds]:
-        query: dict[str, Any] = {"count": {"$gt": 0}}
-        for name, value in (("market", market), ("kind", kind), ("symbol", symbol),
-                            ("interval", interval)):  # fmt: skip
-            if value is not None:
-                query[name] = value
+    def _stored_series(self, equal: dict[str, str]) -> list[SeriesBounds]:
         with translated():
-            docs = list(self._bounds.find(query, {"_id": 0}))
+            docs = list(self._bounds.find({"count": {"$gt": 0}, **equal}, {"_id": 0}))
         found = [
             SeriesBounds(d["market"], d["kind"], d["symbol"], d["interval"],
                          int(d["first_open_time"]), int(d["last_open_time"]), int(d["count"]))

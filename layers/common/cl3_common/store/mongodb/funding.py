@@ -13,13 +13,12 @@ from typing import Any
 from bson.codec_options import CodecOptions, DatetimeConversion
 from bson.datetime_ms import DatetimeMS
 from pymongo import ASCENDING, DESCENDING, UpdateOne
-from pymongo import errors as mongo_errors
 from pymongo.database import Database
 
-from cl3_common.errors import PermanentError
+from cl3_common.store.funding_base import FundingStoreBase
 from cl3_common.store.funding_rows import FUNDING_FIELDS, FundingBounds, FundingKey, FundingRow
-from cl3_common.store.mongodb.candles import DUPLICATE_KEY
 from cl3_common.store.mongodb.client import translated
+from cl3_common.store.mongodb.queries import insert_new, time_range
 
 _MS_CODEC: CodecOptions[dict[str, Any]] = CodecOptions(
     datetime_conversion=DatetimeConversion.DATETIME_MS
@@ -28,21 +27,28 @@ _PROJECTION = {f: 1 for f in FUNDING_FIELDS} | {"_id": 0}
 _FILLABLE = ("mark_price", "interval_hours")
 
 
-def _filter(key: FundingKey, start_ms: int | None = None, end_ms: int | None = None) -> dict:
-    query: dict[str, Any] = {"market": key.market, "symbol": key.symbol}
-    bounds: dict[str, Any] = {}
-    if start_ms is not None:
-        bounds["$gte"] = DatetimeMS(start_ms)
-    if end_ms is not None:
-        bounds["$lt"] = DatetimeMS(end_ms)
-    if bounds:
-        query["funding_time"] = bounds
-    return query
+def _filter(key: FundingKey, start_ms: int | None, end_ms: int | None) -> dict[str, Any]:
+    return time_range({"market": key.market, "symbol": key.symbol}, "funding_time", start_ms,
+                      end_ms)  # fmt: skip
 
 
 def _doc(key: FundingKey, row: FundingRow) -> dict[str, Any]:
     return {"_id": key.event_id(row[0]), **key.to_json(), "funding_time": DatetimeMS(row[0]),
             "rate": row[1], "mark_price": row[2], "interval_hours": row[3]}  # fmt: skip
+
+
+def _fills(
+    key: FundingKey, rows: Sequence[FundingRow], stored: dict[int, dict[str, Any]]
+) -> list[UpdateOne]:
+    """Stored events gain the mark price or interval they lacked."""
+    return [fill for r in rows if r[0] in stored
+            for fill in _fill_missing(key, r, stored[r[0]])]  # fmt: skip
+
+
+def _fill_missing(key: FundingKey, row: FundingRow, stored: dict[str, Any]) -> list[UpdateOne]:
+    gained = {f: v for f, v in zip(_FILLABLE, row[2:], strict=True)
+              if v is not None and stored.get(f) is None}  # fmt: skip
+    return [UpdateOne({"_id": key.event_id(row[0])}, {"$set": gained})] if gained else []
 
 
 def _row(doc: dict[str, Any]) -> FundingRow:
@@ -51,7 +57,7 @@ def _row(doc: dict[str, Any]) -> FundingRow:
             None if hours is None else int(hours))  # fmt: skip
 
 
-class MongoFundingStore:
+class MongoFundingStore(FundingStoreBase):
     def __init__(self, db: Database, clock_ms: Callable[[], int]) -> None:
         self._col = db.get_collection("funding", codec_options=_MS_CODEC)
         self._series = db["funding_series"]
@@ -61,19 +67,10 @@ class MongoFundingStore:
         if not rows:
             return 0
         first, last = min(r[0] for r in rows), max(r[0] for r in rows)
-        with translated():
-            stored = {int(d["funding_time"]): d for d in self._col.find(
-                _filter(key, first, last + 1), _PROJECTION)}  # fmt: skip
-        new = [r for r in rows if r[0] not in stored]
-        added = self._insert_new(key, new)
-        fills = [
-            UpdateOne({"_id": key.event_id(r[0])},
-                      {"$set": {f: v for f, v in zip(_FILLABLE, r[2:], strict=True)
-                                if v is not None and stored[r[0]].get(f) is None}})
-            for r in rows
-            if r[0] in stored and any(v is not None and stored[r[0]].get(f) is None
-                                      for f, v in zip(_FILLABLE, r[2:], strict=True))
-        ]  # fmt: skip
+        stored = self._stored_between(key, first, last)
+        new = [_doc(key, r) for r in rows if r[0] not in stored]
+        added = insert_new(self._col, new, "funding events") if new else 0
+        fills = _fills(key, rows, stored)
         with translated():
             if fills:
                 self._col.bulk_write(fills, ordered=False)
@@ -85,19 +82,11 @@ class MongoFundingStore:
             )  # fmt: skip
         return added
 
-    def _insert_new(self, key: FundingKey, rows: list[FundingRow]) -> int:
-        if not rows:
-            return 0
-        try:
-            with translated():
-                return len(self._col.insert_many([_doc(key, r) for r in rows],
-                                                 ordered=False).inserted_ids)  # fmt: skip
-        except mongo_errors.BulkWriteError as e:  # a concurrent writer stored some first
-            errors = [w for w in e.details.get("writeErrors", []) if w["code"] != DUPLICATE_KEY]
-            if errors:
-                raise PermanentError(f"mongodb refused funding events: {errors[0]['errmsg']}",
-                                     system="mongodb") from e  # fmt: skip
-            return int(e.details.get("nInserted", 0))
+    def _stored_between(self, key: FundingKey, first: int, last: int) -> dict[int, dict[str, Any]]:
+        """The stored events of [first, last] by funding time."""
+        with translated():
+            docs = self._col.find(_filter(key, first, last + 1), _PROJECTION)
+            return {int(d["funding_time"]): d for d in docs}
 
     def read(
         self, key: FundingKey, start_ms: int, end_ms: int, limit: int | None = None
@@ -115,19 +104,9 @@ class MongoFundingStore:
                                      sort=[("funding_time", DESCENDING)])  # fmt: skip
         return _row(doc) if doc else None
 
-    def bounds(self, key: FundingKey) -> FundingBounds | None:
-        found = self.list_series(market=key.market, symbol=key.symbol)
-        return found[0] if found else None
-
-    def list_series(
-        self, *, market: str | None = None, symbol: str | None = None
-    ) -> list[FundingBounds]:
-        query: dict[str, Any] = {"count": {"$gt": 0}}
-        for name, value in (("market", market), ("symbol", symbol)):
-            if value is not None:
-                query[name] = value
+    def _stored_series(self, equal: dict[str, str]) -> list[FundingBounds]:
         with translated():
-            docs = list(self._series.find(query, {"_id": 0}))
+            docs = list(self._series.find({"count": {"$gt": 0}, **equal}, {"_id": 0}))
         found = [FundingBounds(d["market"], d["symbol"], int(d["first_time"]),
                                int(d["last_time"]), int(d["count"])) for d in docs]  # fmt: skip
         return sorted(found, key=lambda b: (b.market, b.symbol))

@@ -8,6 +8,7 @@ from typing import Any
 from pymongo.database import Database
 
 from cl3_common.store.mongodb.client import translated
+from cl3_common.store.mongodb.queries import find_by_id, page_by_id
 
 _UPDATABLE = ("status", "result", "error", "started_at", "ended_at")
 
@@ -25,15 +26,11 @@ class MongoTaskStore:
             self._col.insert_one(doc)
 
     def get(self, task_id: str) -> dict[str, Any] | None:
-        with translated():
-            doc = self._col.find_one({"_id": task_id})
+        doc = find_by_id(self._col, task_id)
         return None if doc is None else _decode(doc)
 
     def page(self, *, after: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-        query = {"_id": {"$gt": after}} if after else {}
-        with translated():
-            docs = list(self._col.find(query).sort("_id", 1).limit(limit))
-        return [_decode(d) for d in docs]
+        return [_decode(d) for d in page_by_id(self._col, after, limit)]
 
     def update(self, task_id: str, **fields: Any) -> None:
         unknown = set(fields) - set(_UPDATABLE)

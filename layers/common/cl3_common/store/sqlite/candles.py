@@ -168,27 +168,14 @@ class SqliteCandleStore(CandleStoreBase):
             sql = f"SELECT count(*) FROM (SELECT 1 FROM candles WHERE {_RANGE} LIMIT ?)"
             return int(conn.execute(sql, (sid, start_ms, end_ms, max(0, at_most))).fetchone()[0])
 
-    def list_series(
-        self,
-        *,
-        market: str | None = None,
-        kind: str | None = None,
-        symbol: str | None = None,
-        interval: str | None = None,
-    ) -> list[SeriesBounds]:
-        where, params = ["count > 0"], []
-        for column, value in (("market", market), ("kind", kind), ("symbol", symbol),
-                              ("interval", interval)):  # fmt: skip
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+    def _stored_series(self, equal: dict[str, str]) -> list[SeriesBounds]:
+        where = " AND ".join(["count > 0", *(f"{column} = ?" for column in equal)])
         sql = (
             "SELECT market, kind, symbol, interval, first_open_time, last_open_time, count "
-            f"FROM candle_series WHERE {' AND '.join(where)} "
-            "ORDER BY market, kind, symbol, interval"
+            f"FROM candle_series WHERE {where} ORDER BY market, kind, symbol, interval"
         )
         with self._db.read() as conn:
-            return [SeriesBounds(*row) for row in conn.execute(sql, params)]
+            return [SeriesBounds(*row) for row in conn.execute(sql, list(equal.values()))]
 
     def columns(
         self,

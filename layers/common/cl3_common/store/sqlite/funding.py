@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 
+from cl3_common.store.funding_base import FundingStoreBase
 from cl3_common.store.funding_rows import FundingBounds, FundingKey, FundingRow
 from cl3_common.store.sqlite.database import SqliteDatabase
 
@@ -31,7 +32,7 @@ def funding_series_id(conn: sqlite3.Connection, key: FundingKey, create: bool) -
     return int(row[0]) if row else None
 
 
-class SqliteFundingStore:
+class SqliteFundingStore(FundingStoreBase):
     def __init__(self, db: SqliteDatabase, clock_ms: Callable[[], int]) -> None:
         self._db = db
         self._clock_ms = clock_ms
@@ -87,21 +88,11 @@ class SqliteFundingStore:
             ).fetchone()  # fmt: skip
         return row if row else None
 
-    def bounds(self, key: FundingKey) -> FundingBounds | None:
-        found = self.list_series(market=key.market, symbol=key.symbol)
-        return found[0] if found else None
-
-    def list_series(
-        self, *, market: str | None = None, symbol: str | None = None
-    ) -> list[FundingBounds]:
-        where, params = ["count > 0"], []
-        for column, value in (("market", market), ("symbol", symbol)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        sql = f"{_SERIES} WHERE {' AND '.join(where)} ORDER BY market, symbol"
+    def _stored_series(self, equal: dict[str, str]) -> list[FundingBounds]:
+        where = " AND ".join(["count > 0", *(f"{column} = ?" for column in equal)])
+        sql = f"{_SERIES} WHERE {where} ORDER BY market, symbol"
         with self._db.read() as conn:
-            return [FundingBounds(*row) for row in conn.execute(sql, params)]
+            return [FundingBounds(*row) for row in conn.execute(sql, list(equal.values()))]
 
     def track(self, key: FundingKey, *, first_ms: int | None = None) -> None:
         now = self._clock_ms()

@@ -31,7 +31,7 @@ from typing import Any
 
 import redis
 import requests
-from requests.adapters import HTTPAdapter
+from rq import Worker
 
 from cl3_cli.processes import ProcessGroup, free_port
 from cl3_cli.services import LocalServices
@@ -39,6 +39,7 @@ from cl3_common.derived.plausibility import check_rows
 from cl3_common.exchange import BinanceClient, RedisWeightGate
 from cl3_common.exchange.archive_paths import klines_file
 from cl3_common.exchange.catalog import SymbolCatalog
+from cl3_common.exchange.session import exchange_session
 from cl3_common.intervals import DAY_MS, next_open, now_ms
 from cl3_common.store import SeriesKey, kline_to_row
 from cl3_common.store.factory import open_sqlite
@@ -145,8 +146,7 @@ def bench_python_binance(url: str, end_ms: int) -> int:
 
 
 def fetch_only(url: str, r: redis.Redis, end_ms: int, concurrency: int) -> int:
-    session = requests.Session()
-    session.mount("http://", HTTPAdapter(pool_maxsize=concurrency * 2))
+    session = exchange_session(concurrency * 2, "cl3-bench")  # the worker's own session
     gate = RedisWeightGate(r, SymbolCatalog(r, BinanceClient(url, session)).info().budget,
                            clock=time.time, sleep=time.sleep)  # fmt: skip
     pager = KlinePager(BinanceClient(url, session, gate=gate), Discard(), concurrency=concurrency,
@@ -191,10 +191,20 @@ def end_to_end(
             api = procs.start("api", "api", "--port", str(port))
             procs.start("worker", "worker")
             procs.wait_http(f"{base}/health", api)
-            time.sleep(1.0)  # the worker registers with Redis
+            wait_for_worker(redis.Redis.from_url(env["REDIS_URL"]))
             return timed_inside(run)
 
     return started
+
+
+def wait_for_worker(r: redis.Redis, timeout_s: float = 60.0) -> None:
+    """Until the worker listens on its queues: a running service's user does not wait for a
+    worker's start-up (a fixed sleep once let pandas' import land inside the timed wait)."""
+    deadline = time.monotonic() + timeout_s
+    while Worker.count(connection=r) < 1:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker did not start")
+        time.sleep(0.05)
 
 
 _inner: list[float] = []

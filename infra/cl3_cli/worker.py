@@ -27,6 +27,7 @@ the retry only repeats idempotent work. The worker's own Redis socket waits up t
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import redis
@@ -102,6 +103,9 @@ def run_worker(
     if metrics_port is not None and settings.METRICS_ENABLED:
         _serve_metrics(settings, metrics_host, metrics_port)
     preload_job_code()
+    # Every job runs in a forked work horse: the collector need not walk (and so copy, page
+    # by page) the objects the horse inherits. A year of 1m ran ~10% faster (bench/ingest.py).
+    gc.freeze()
     connection = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=WORKER_REDIS_TIMEOUT_S)
     # No RQ scheduler: crash retries go straight back on their queue, nothing is delayed.
     worker = build_worker(connection, queue_names)

@@ -18,10 +18,10 @@ from functools import cached_property
 
 import redis
 import requests
-from requests.adapters import HTTPAdapter
 
 from cl3_common.exchange import BinanceClient
 from cl3_common.exchange.hosts import ExchangeHosts
+from cl3_common.exchange.session import exchange_session
 from cl3_common.exchange.universe import SymbolUniverse
 from cl3_common.intervals import Clock, ms_clock
 from cl3_common.redis_conn import connect_job_redis
@@ -67,12 +67,7 @@ class WorkerContext:
 
     @cached_property
     def http(self) -> requests.Session:
-        session = requests.Session()
-        pool = max(10, self.settings.FETCH_CONCURRENCY * 2)
-        session.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=pool))
-        session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=pool))
-        session.headers["User-Agent"] = "cl3-worker/0.1"
-        return session
+        return exchange_session(max(10, self.settings.FETCH_CONCURRENCY * 2), "cl3-worker/0.1")
 
     @cached_property
     def hosts(self) -> ExchangeHosts:

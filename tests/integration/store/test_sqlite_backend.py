@@ -114,3 +114,27 @@ def test_a_file_of_an_older_version_is_upgraded_in_place_keeping_its_data(tmp_pa
         assert stores.ledger.records(SeriesKey("BTCUSDT", "1m"), 0, 2**62) == []
     finally:
         stores.close()
+
+
+@pytest.mark.parametrize("size", [1, 255, 256, 257, 8192, 8193, 20_001])
+def test_inserts_of_every_size_store_each_row_once(tmp_path: Path, size: int):
+    """Batches are written as padded statements of a few fixed sizes (the padding repeats a
+    row): whatever the batch's size, each row is stored once, exactly, and counted once."""
+    stores = open_sqlite(tmp_path / "sizes.sqlite3")
+    key = SeriesKey("BTCUSDT", "1m")
+    end = START + size * MINUTE
+    rows = [kline_to_row(k) for k in expected_klines("BTCUSDT", "1m", START, end - 1,
+                                                     now_ms=end + MINUTE)]  # fmt: skip
+    assert len(rows) == size
+    try:
+        assert stores.candles.insert(key, rows) == size
+        assert stores.candles.insert(key, rows[::-1]) == 0  # all there already
+        assert stores.candles.replace(key, rows) == size
+        assert stores.candles.read(key, START, end) == rows
+        bounds = stores.candles.bounds(key)
+        assert bounds is not None
+        assert (bounds.count, bounds.first_open_time, bounds.last_open_time) == (
+            size, START, end - MINUTE,
+        )  # fmt: skip
+    finally:
+        stores.close()

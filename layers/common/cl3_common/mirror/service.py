@@ -12,11 +12,11 @@ from typing import Any
 
 import redis
 import requests
-from requests.adapters import HTTPAdapter
 
 from cl3_common.exchange.catalog import host_id
 from cl3_common.exchange.hosts import ExchangeHosts
 from cl3_common.exchange.markets import COINM, INDEX, MARKETS, PREMIUM, SPOT, TRADE, Market
+from cl3_common.exchange.session import exchange_session
 from cl3_common.intervals import ms_clock
 from cl3_common.mirror.exchange_info import ExchangeInfoMirror
 from cl3_common.mirror.flight import SingleFlight
@@ -82,12 +82,7 @@ class MarketMirror:
 
 def pooled_session(connections: int = 32) -> requests.Session:
     """The mirror's own HTTP session: every API thread may be fetching a page at once."""
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=connections)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = "cl3-mirror/0.1"
-    return session
+    return exchange_session(connections, "cl3-mirror/0.1")
 
 
 class BinanceMirror:

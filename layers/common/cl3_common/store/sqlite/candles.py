@@ -26,10 +26,16 @@ _INSERT = f"INSERT OR IGNORE INTO candles (series_id, {_COLUMNS}) VALUES "
 _REPLACE = _INSERT.replace("INSERT OR IGNORE", "INSERT OR REPLACE")
 _ROW = "(" + ", ".join("?" * 12) + ")"
 # Rows per statement: one multi-row VALUES is one sqlite3_step, so the GIL is released and
-# re-taken once per 500 rows instead of once per row (executemany). With the pager's fetch
-# threads wanting the GIL, that per-row hand-off made inserts ~4x slower. 500 x 12 = 6,000
-# parameters, well under SQLite's limit of 32,766.
-_ROWS_PER_STATEMENT = 500
+# re-taken once per statement. While the pager's fetch threads keep the GIL busy, each
+# re-take waits about one switch interval (5 ms): at 500 rows a statement a year of 1m paid
+# ~1,050 of them (~5 s, the job's whole store time); at 2,688 rows ~200. 2,688 x 12 =
+# 32,256 parameters, under SQLite's limit of 32,766 (since 3.32; older builds say less, and
+# `_rows_per_statement` reads the build's own limit).
+_ROWS_PER_STATEMENT = 8192
+# Statements are sized in steps of 64 rows (a short one is padded by repeating its last row,
+# which the primary key ignores or replaces with itself): a few dozen statement texts, kept
+# prepared in sqlite3's cache, instead of one per batch length.
+_ROW_STEP = 256
 _BOUNDS = """UPDATE candle_series SET count = count + ?,
     first_open_time = min(coalesce(first_open_time, ?), ?),
     last_open_time = max(coalesce(last_open_time, ?), ?) WHERE id = ?"""
@@ -213,14 +219,22 @@ class SqliteCandleStore(CandleStoreBase):
 _statements: dict[tuple[str, int], str] = {}
 
 
+def _rows_per_statement(conn: sqlite3.Connection) -> int:
+    most = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12
+    return max(_ROW_STEP, min(_ROWS_PER_STATEMENT, most - most % _ROW_STEP))
+
+
 def _insert_rows(conn: sqlite3.Connection, verb: str, sid: int, rows: Sequence[Row]) -> None:
-    for i in range(0, len(rows), _ROWS_PER_STATEMENT):
-        part = rows[i : i + _ROWS_PER_STATEMENT]
-        sql = _statements.get((verb, len(part)))
+    per_statement = _rows_per_statement(conn)
+    for i in range(0, len(rows), per_statement):
+        part = rows[i : i + per_statement]
+        size = -(-len(part) // _ROW_STEP) * _ROW_STEP
+        sql = _statements.get((verb, size))
         if sql is None:
-            sql = _statements[(verb, len(part))] = verb + ", ".join([_ROW] * len(part))
+            sql = _statements[(verb, size)] = verb + ", ".join([_ROW] * size)
         params: list[object] = []
         for row in part:
             params.append(sid)
             params.extend(row)
-        conn.execute(sql, params)
+        padding = [sid, *part[-1]] * (size - len(part))
+        conn.execute(sql, params + padding if padding else params)

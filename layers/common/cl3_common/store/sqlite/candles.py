@@ -27,14 +27,13 @@ _REPLACE = _INSERT.replace("INSERT OR IGNORE", "INSERT OR REPLACE")
 _ROW = "(" + ", ".join("?" * 12) + ")"
 # Rows per statement: one multi-row VALUES is one sqlite3_step, so the GIL is released and
 # re-taken once per statement. While the pager's fetch threads keep the GIL busy, each
-# re-take waits about one switch interval (5 ms): at 500 rows a statement a year of 1m paid
-# ~1,050 of them (~5 s, the job's whole store time); at 2,688 rows ~200. 2,688 x 12 =
-# 32,256 parameters, under SQLite's limit of 32,766 (since 3.32; older builds say less, and
-# `_rows_per_statement` reads the build's own limit).
+# re-take waits up to a switch interval (5 ms): at 500 rows a statement a year of 1m paid
+# ~1,050 of them. Up to 8,192 rows (98,304 parameters) where the build allows it (Debian's
+# allows 250,000); SQLite's default limit of 32,766 gives 2,560 (`_rows_per_statement`).
 _ROWS_PER_STATEMENT = 8192
-# Statements are sized in steps of 64 rows (a short one is padded by repeating its last row,
-# which the primary key ignores or replaces with itself): a few dozen statement texts, kept
-# prepared in sqlite3's cache, instead of one per batch length.
+# Statements are sized in steps of 256 rows (a short one is padded by repeating its last row,
+# which the primary key ignores or replaces with itself): at most 32 statement texts per
+# verb, kept prepared in sqlite3's cache, instead of one per batch length.
 _ROW_STEP = 256
 _BOUNDS = """UPDATE candle_series SET count = count + ?,
     first_open_time = min(coalesce(first_open_time, ?), ?),

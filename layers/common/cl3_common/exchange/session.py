@@ -5,7 +5,8 @@ requests reads the environment on every request (`trust_env`: HTTP(S)_PROXY, NO_
 REQUESTS_CA_BUNDLE, ~/.netrc): preparing a request cost 0.41 ms of the GIL with it and 0.22 ms
 without (~4% of what a klines page costs the worker, whose page threads all wait on the
 GIL). What the environment says for a host does not change while a process runs, so it is
-read once per scheme and host. ~/.netrc is not read: the exchange's public endpoints take no credentials.
+read once per scheme and host. ~/.netrc is not read: the exchange's public endpoints take
+no credentials.
 """
 
 from __future__ import annotations

@@ -29,12 +29,14 @@ _ROW = "(" + ", ".join("?" * 12) + ")"
 # re-taken once per statement. While the pager's fetch threads keep the GIL busy, each
 # re-take waits up to a switch interval (5 ms): at 500 rows a statement a year of 1m paid
 # ~1,050 of them. Up to 8,192 rows (98,304 parameters) where the build allows it (Debian's
-# allows 250,000); SQLite's default limit of 32,766 gives 2,560 (`_rows_per_statement`).
+# allows 250,000); SQLite's default limit of 32,766 gives 2,048 (`_rows_per_statement`).
 _ROWS_PER_STATEMENT = 8192
-# Statements are sized in steps of 256 rows (a short one is padded by repeating its last row,
-# which the primary key ignores or replaces with itself): at most 32 statement texts per
-# verb, kept prepared in sqlite3's cache, instead of one per batch length.
-_ROW_STEP = 256
+# Statement sizes are powers of two from 256 rows (a short one is padded by repeating its
+# last row, which the primary key ignores or replaces with itself): six statement texts per
+# verb, kept prepared in sqlite3's cache, instead of one per batch length. Each prepared size
+# holds memory in every connection that used it (~1.5 MB per 1,000 rows): 32 sizes in steps
+# of 256 rows cost 48 MB a connection, these ~6 MB.
+_SMALLEST = 256
 _BOUNDS = """UPDATE candle_series SET count = count + ?,
     first_open_time = min(coalesce(first_open_time, ?), ?),
     last_open_time = max(coalesce(last_open_time, ?), ?) WHERE id = ?"""
@@ -219,15 +221,15 @@ _statements: dict[tuple[str, int], str] = {}
 
 
 def _rows_per_statement(conn: sqlite3.Connection) -> int:
-    most = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12
-    return max(_ROW_STEP, min(_ROWS_PER_STATEMENT, most - most % _ROW_STEP))
+    most = min(_ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12)
+    return 1 << (most.bit_length() - 1)  # the largest power of two the build allows
 
 
 def _insert_rows(conn: sqlite3.Connection, verb: str, sid: int, rows: Sequence[Row]) -> None:
     per_statement = _rows_per_statement(conn)
     for i in range(0, len(rows), per_statement):
         part = rows[i : i + per_statement]
-        size = -(-len(part) // _ROW_STEP) * _ROW_STEP
+        size = max(min(_SMALLEST, per_statement), 1 << (len(part) - 1).bit_length())
         sql = _statements.get((verb, size))
         if sql is None:
             sql = _statements[(verb, size)] = verb + ", ".join([_ROW] * size)

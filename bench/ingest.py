@@ -15,15 +15,17 @@ one core). Needs
 `pip install -e '.[bench]'` for ccxt and python-binance.
 
     python bench/ingest.py [--days 365] [--latency-ms 50] [--markets spot,usdm]
-                           [--skip-python-binance] [--skip-ccxt]
+                           [--skip-python-binance] [--skip-ccxt] [--repeat N]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import os
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -245,6 +247,7 @@ def main() -> None:
     parser.add_argument("--skip-python-binance", action="store_true")
     parser.add_argument("--skip-ccxt", action="store_true")
     parser.add_argument("--markets", default="spot,usdm", help="end-to-end runs per market")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the CL3 runs (medians)")
     args = parser.parse_args()
     end_ms = START_MS + args.days * DAY_MS
     home = ROOT / ".cl3" / "bench-ingest"
@@ -269,6 +272,7 @@ def main() -> None:
         print(f"{args.days} days of BTCUSDT 1m = {len(expected):,} candles; sandbox latency "
               f"{args.latency_ms:.0f} ms; CL3 concurrency {args.concurrency}")  # fmt: skip
         stats["check"] = check_cost(expected)
+        del expected  # 525,520 lists the collector would walk during the pager-alone runs
         if not args.skip_ccxt:
             store = home / "ccxt.sqlite3"
             for suffix in ("", "-wal", "-shm"):
@@ -278,15 +282,22 @@ def main() -> None:
         if not args.skip_python_binance:
             timed("python-binance get_historical_klines",
                   lambda: bench_python_binance(url, end_ms), results)  # fmt: skip
-        control.send("reset")
-        control.recv()
-        r.flushdb()
-        timed("CL3 pager fetch-only (REST, nothing stored)",
-              lambda: fetch_only(url, r, end_ms, args.concurrency), results)  # fmt: skip
-        for market in args.markets.split(","):
-            for archive in (False, True):
-                r.flushdb()
-                stats.update(run_end_to_end(control, env, home, end_ms, market, archive, results))
+        gc.collect()
+        gc.freeze()  # as the worker does before forking: the pager alone meets the same heap
+        # Rounds alternate the pager alone and the end-to-end runs, so that a busy spell of
+        # this shared machine falls on both; the ratios compare medians.
+        for _ in range(args.repeat):
+            control.send("reset")
+            control.recv()
+            r.flushdb()
+            timed("CL3 pager fetch-only (REST, nothing stored)",
+                  lambda: fetch_only(url, r, end_ms, args.concurrency), results)  # fmt: skip
+            for market in args.markets.split(","):
+                for archive in (False, True):
+                    r.flushdb()
+                    stats.update(
+                        run_end_to_end(control, env, home, end_ms, market, archive, results)
+                    )
     finally:
         control.send("stop")
         sandbox.join(timeout=10)
@@ -319,8 +330,16 @@ def e2e_label(market: str, archive: bool) -> str:
 
 
 def report(results: Results, stats: dict[str, Any]) -> None:
-    rates = {label: count / elapsed for label, count, elapsed in results}
+    runs: dict[str, list[tuple[int, float]]] = {}
+    for label, count, elapsed in results:
+        runs.setdefault(label, []).append((count, elapsed))
+    rates = {label: statistics.median(c / e for c, e in seen) for label, seen in runs.items()}
     print()
+    for label, seen in runs.items():
+        if len(seen) > 1:
+            times = sorted(e for _, e in seen)
+            print(f"  {label:<46} median {statistics.median(times):6.2f} s of {len(times)} "
+                  f"({times[0]:.2f}-{times[-1]:.2f} s), {rates[label]:>9,.0f} /s")  # fmt: skip
     check = stats.pop("check")
     rest_s = next((elapsed for label, _, elapsed in results if "spot REST" in label), None)
     # CPU time: in a fetch it runs in the page threads while the others wait on the network.

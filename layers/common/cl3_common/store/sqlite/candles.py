@@ -24,11 +24,13 @@ _COLUMNS = ("open_time, close_time, open, high, low, close, volume, quote_volume
 _RANGE = "series_id = ? AND open_time >= ? AND open_time < ?"
 _INSERT = f"INSERT OR IGNORE INTO candles (series_id, {_COLUMNS}) VALUES "
 _REPLACE = _INSERT.replace("INSERT OR IGNORE", "INSERT OR REPLACE")
-_ROW = "(" + ", ".join("?" * 12) + ")"
+# The series id is bound once, as ?1, for every row: a row's own values are then the batch's
+# rows flattened in C (itertools.chain), not a list built value by value holding the GIL.
+_ROW = "(?1, " + ", ".join("?" * 11) + ")"
 # Rows per statement: one multi-row VALUES is one sqlite3_step, so the GIL is released and
 # re-taken once per statement. While the pager's fetch threads keep the GIL busy, each
 # re-take waits up to a switch interval (5 ms): at 500 rows a statement a year of 1m paid
-# ~1,050 of them. Up to 8,192 rows (98,304 parameters) where the build allows it (Debian's
+# ~1,050 of them. Up to 8,192 rows (90,113 parameters) where the build allows it (Debian's
 # allows 250,000); SQLite's default limit of 32,766 gives 2,048 (`_rows_per_statement`).
 _ROWS_PER_STATEMENT = 8192
 # Statement sizes are powers of two from 256 rows (a short one is padded by repeating its
@@ -86,8 +88,8 @@ class SqliteCandleStore(CandleStoreBase):
     def _write(self, key: SeriesKey, rows: Sequence[Row], statement: str) -> int:
         if not rows:
             return 0
-        first = min(r[0] for r in rows)
-        last = max(r[0] for r in rows)
+        open_times = [r[0] for r in rows]
+        first, last = min(open_times), max(open_times)
         with self._db.write() as conn:
             sid = self._ids.get(conn, key, create=True)
             assert sid is not None
@@ -221,7 +223,7 @@ _statements: dict[tuple[str, int], str] = {}
 
 
 def _rows_per_statement(conn: sqlite3.Connection) -> int:
-    most = min(_ROWS_PER_STATEMENT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 12)
+    most = min(_ROWS_PER_STATEMENT, (conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1) // 11)
     return 1 << (most.bit_length() - 1)  # the largest power of two the build allows
 
 
@@ -233,9 +235,7 @@ def _insert_rows(conn: sqlite3.Connection, verb: str, sid: int, rows: Sequence[R
         sql = _statements.get((verb, size))
         if sql is None:
             sql = _statements[(verb, size)] = verb + ", ".join([_ROW] * size)
-        params: list[object] = []
-        for row in part:
-            params.append(sid)
-            params.extend(row)
-        padding = [sid, *part[-1]] * (size - len(part))
-        conn.execute(sql, params + padding if padding else params)
+        params: list[object] = [sid, *itertools.chain.from_iterable(part)]
+        if size > len(part):
+            params.extend(part[-1] * (size - len(part)))
+        conn.execute(sql, params)

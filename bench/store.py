@@ -213,12 +213,13 @@ def main() -> None:
     if args.backend == "mongodb":
         print("  (pages and coverage read in-process through the store: see measure_in_process)")
     print(f"  load through the store          {total / spent:>12,.0f} candles/s ({spent:.1f} s)")
+    via = "in-process" if args.backend == "mongodb" else "via cl3 api"
     print(
-        f"  5,000-candle page via cl3 api   p50 {api['page5000_p50']:7.1f} ms   "
+        f"  5,000-candle page {via:<13} p50 {api['page5000_p50']:7.1f} ms   "
         f"p99 {api['page5000_p99']:7.1f} ms   ({args.pages} requests)"
     )
     print(
-        f"  100-candle page via cl3 api     p50 {api['page100_p50']:7.1f} ms   "
+        f"  100-candle page {via:<15} p50 {api['page100_p50']:7.1f} ms   "
         f"p99 {api['page100_p99']:7.1f} ms   ({args.pages} requests)"
     )
     print(f"  coverage of all {len(keys)} series       p50 {api['coverage_p50']:7.1f} ms")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cl3_common.errors import PermanentError
+from cl3_common.errors import PermanentError, Unavailable
 from cl3_common.store import SeriesKey, kline_to_row
 from cl3_common.store.factory import open_sqlite
 from cl3_common.store.sqlite.database import SqliteDatabase
@@ -138,3 +138,11 @@ def test_inserts_of_every_size_store_each_row_once(tmp_path: Path, size: int):
         )  # fmt: skip
     finally:
         stores.close()
+
+
+def test_a_store_whose_directory_cannot_be_made_is_unavailable(tmp_path: Path):
+    """An outage the job runner waits out (and the API answers 503), not a raw OSError."""
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the store's directory should be")
+    with pytest.raises(Unavailable, match="sqlite store is unavailable"):
+        open_sqlite(blocked / "cl3.sqlite3")

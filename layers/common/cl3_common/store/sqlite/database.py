@@ -46,8 +46,8 @@ class SqliteDatabase:
         return conn
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         with translated():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.path,
                 timeout=self._busy_timeout_s,
@@ -118,3 +118,5 @@ def translated() -> Iterator[None]:
         raise PermanentError(f"sqlite rejected the operation: {e}", system="sqlite") from e
     except sqlite3.DatabaseError as e:
         raise PermanentError(f"sqlite rejected the operation: {e}", system="sqlite") from e
+    except OSError as e:  # its directory cannot be made: as "unable to open" above
+        raise Unavailable(f"sqlite store is unavailable: {e}", system="sqlite") from e

@@ -216,6 +216,12 @@ def test_holes_are_found_by_counting_ranges(any_stores: Stores):
     at = lambda i: START + i * MINUTE  # noqa: E731
     assert holes == [Hole(at(0), at(5), 5, False, True), Hole(at(3_000), at(3_080), 80),
                      Hole(at(5_777), at(5_778), 1)]  # fmt: skip
+    # A range around the whole series takes its count from the series' kept bounds.
+    wider, stored = candles.holes(BTC, at(-10), at(6_010))
+    assert stored == len(kept)
+    assert wider == [Hole(at(-10), at(5), 15, False, True), Hole(at(3_000), at(3_080), 80),
+                     Hole(at(5_777), at(5_778), 1),
+                     Hole(at(6_000), at(6_010), 10, True, False)]  # fmt: skip
     none, stored = candles.holes(BTC, at(100), at(2_000))
     assert (none, stored) == ([], 1_900)
     empty, stored = candles.holes(ETH, START, at(10))

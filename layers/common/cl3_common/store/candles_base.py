@@ -51,6 +51,14 @@ class CandleStoreBase:
     def holes(
         self, key: SeriesKey, start_ms: int, end_ms: int, *, stored: int | None = None
     ) -> tuple[list[Hole], int]:
+        if stored is None:
+            # A range holding the whole series (a first fetch) holds its kept count: no count
+            # over the range's candles at all (a year of 1m: ~0.1 s in SQLite).
+            bounds = self.bounds(key)
+            if bounds is None:
+                stored = 0
+            elif start_ms <= bounds.first_open_time and bounds.last_open_time < end_ms:
+                stored = bounds.count
         # Counts of a range are index counts on both backends (on mongod as in SQLite).
         return holes_by_counting(
             key.interval, start_ms, end_ms,

@@ -44,25 +44,34 @@ class Stores:
 
 
 def open_stores(
-    settings: Settings, *, clock_ms: ClockMs = now_ms, request_path: bool = False
+    settings: Settings,
+    *,
+    clock_ms: ClockMs = now_ms,
+    request_path: bool = False,
+    instrumented: bool = True,
 ) -> Stores:
     """`request_path`: an API process, where a stalled server must fail fast (a 503 in about
-    2 s, cl3_common.timeouts) rather than hold the request; workers wait longer for big writes."""
+    2 s, cl3_common.timeouts) rather than hold the request; workers wait longer for big writes.
+    `instrumented=False`: no store metrics (a helper process whose calls its parent counts)."""
     from cl3_common.observability.stores import instrument_stores  # ops: store latency metrics
+
+    timed = instrument_stores if instrumented else _as_opened
 
     # pymongo re-checks a server every 500 ms while selecting one: 1.5 s gives up by ~2 s.
     wait_ms = int(REQUEST_READ_S * 1000) - 500
     if settings.STORE_BACKEND == "sqlite":
         busy_s = REQUEST_READ_S if request_path else 30.0
-        return instrument_stores(
-            open_sqlite(settings.SQLITE_PATH, clock_ms=clock_ms, busy_timeout_s=busy_s)
-        )
+        return timed(open_sqlite(settings.SQLITE_PATH, clock_ms=clock_ms, busy_timeout_s=busy_s))
     assert settings.MONGODB_URI is not None  # Settings refuses mongodb without a URI
-    return instrument_stores(open_mongodb(
+    return timed(open_mongodb(
         settings.MONGODB_URI, settings.MONGODB_DB, clock_ms=clock_ms,
         timeout_ms=wait_ms if request_path else 5000,
         socket_timeout_ms=int(REQUEST_READ_S * 1000) + 500 if request_path else 120_000,
     ))  # fmt: skip
+
+
+def _as_opened(stores: Stores) -> Stores:
+    return stores
 
 
 def open_store_url(url: str, *, clock_ms: ClockMs = now_ms) -> Stores:

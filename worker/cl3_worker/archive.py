@@ -17,6 +17,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import requests
@@ -94,13 +95,20 @@ def rows_of(columns: Columns) -> list[Row]:
 
 @dataclass(frozen=True)
 class ArchiveFile:
-    """A verified klines file: its rows and the SHA-256 its `.CHECKSUM` published for it,
-    with the same values as columns (for checks that run on whole columns)."""
+    """A verified klines file: its columns (numpy, stored-row order) and the SHA-256 its
+    `.CHECKSUM` published for it. Rows are built only when asked for: a columnar writer
+    never needs them, and building them costs about as much as parsing the CSV."""
 
     path: str
     sha256: str
-    rows: list[Row]
-    columns: Columns | None = None
+    columns: Columns
+
+    @cached_property
+    def rows(self) -> list[Row]:
+        return rows_of(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
 
 
 class ArchiveClient:
@@ -130,9 +138,8 @@ class ArchiveClient:
         verified = self._verified(path)
         if verified is None:
             return None
-        columns = parse_columns(verified[1])
-        loaded = ArchiveFile(path, verified[0], rows_of(columns), columns)
-        record.candles_fetched("archive", len(loaded.rows))  # ops
+        loaded = ArchiveFile(path, verified[0], parse_columns(verified[1]))
+        record.candles_fetched("archive", len(loaded))  # ops
         return loaded
 
     def csv(self, path: str) -> bytes | None:

@@ -94,6 +94,13 @@ def checked_rest_rows(
 ) -> list[Row]:
     """The page of [start_ms, end_ms) that `fetch` gets from REST, as rows, asked for once
     more when implausible; ImplausiblePage when it is implausible twice."""
+    return list(zip(*checked_rest_columns(fetch, key, start_ms, end_ms), strict=True))
+
+
+def checked_rest_columns(
+    fetch: Callable[[], Sequence[Sequence[Any]]], key: SeriesKey, start_ms: int, end_ms: int
+) -> Columns:
+    """`checked_rest_rows`, as the columns of the rows."""
     problems: list[str] = []
     for attempt in (1, 2):
         columns, problems = rest_columns(fetch())
@@ -104,7 +111,7 @@ def checked_rest_rows(
             found = check_columns(columns, key.interval, start_ms, end_ms, kind=key.kind)
             problems = found[:MAX_PROBLEMS]
         if not problems:
-            return list(zip(*columns, strict=True))
+            return columns
         log.warning("%s: implausible REST page at %d (attempt %d): %s",
                     key.label(), start_ms, attempt, "; ".join(problems))  # fmt: skip
     raise ImplausiblePage(RejectedPage(start_ms, end_ms, "rest", tuple(problems)))
@@ -123,9 +130,7 @@ def checked_file(
         loaded = load()
         if loaded is None:
             return None
-        sound = loaded.columns is not None and surely_plausible(
-            loaded.columns, key.interval, first, last, key.kind
-        )
+        sound = surely_plausible(loaded.columns, key.interval, first, last, key.kind)
         problems = [] if sound else page_problems(loaded.rows, key.interval, first, last, key.kind)
         if not problems:
             return loaded

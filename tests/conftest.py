@@ -130,6 +130,9 @@ def env(
         "BINANCE_ARCHIVE_URL": exchange.url,
         "SUPABASE_JWT_SECRET": TEST_SECRET,
         "FETCH_CONCURRENCY": "4",
+        # Every fetch the tests run writes through the child process a long fetch uses
+        # (cl3_worker/writer_process.py); the pager's own tests cover the in-process writer.
+        "FETCH_WRITER_PROCESS_MIN_CANDLES": "0",
     }
 
 

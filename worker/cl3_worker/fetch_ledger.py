@@ -17,7 +17,7 @@ from cl3_common.derived.gaps import FetchRecord
 from cl3_common.errors import CL3Error
 from cl3_common.store import SeriesKey
 from cl3_common.store.protocols import LedgerStore
-from cl3_worker.pager import PagerReport
+from cl3_worker.pager_report import PagerReport
 
 log = logging.getLogger("cl3.worker.ledger")
 

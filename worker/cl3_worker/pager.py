@@ -25,22 +25,36 @@ serve the symbol). The checksum of every archive file stored is recorded
 from __future__ import annotations
 
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
-from cl3_common.errors import InvalidSymbol
+from cl3_common.errors import CL3Error, InvalidSymbol
 from cl3_common.exchange.client import BinanceClient
 from cl3_common.observability import record
 from cl3_common.store import Row, SeriesKey
 from cl3_common.store.protocols import ArchiveFileStore
 from cl3_worker.archive import ArchiveClient, ArchiveFile, ArchiveUnavailable, CorruptArchive
-from cl3_worker.page_check import ImplausiblePage, RejectedPage, checked_file, checked_rest_rows
+from cl3_worker.page_check import (
+    ImplausiblePage,
+    checked_file,
+    checked_rest_columns,
+    checked_rest_rows,
+)
+from cl3_worker.pager_report import PagerReport, ProgressCallback, StoredBatch
 from cl3_worker.plan import Unit, archive_units, incomplete_units, rest_units, uncovered
+from cl3_worker.writer_process import PageColumns, as_arrays
 
 log = logging.getLogger("cl3.worker.pager")
+
+# Archive files in flight at once. A file is mostly parsing (a month of 1m: ~0.1 s of pandas
+# on the GIL), so more at once only makes every file finish later: with 12 in flight a year's
+# first file reached the writer after ~1 s and the writes ran after the downloads instead of
+# alongside them. Four still overlap the downloads' latency.
+ARCHIVE_FILES_IN_FLIGHT = 4
 
 
 class CandleSink(Protocol):
@@ -50,40 +64,12 @@ class CandleSink(Protocol):
     def open_times(self, key: SeriesKey, start_ms: int, end_ms: int) -> Iterable[int]: ...
 
 
-@dataclass
-class PagerReport:
-    pages_total: int
-    pages_skipped: int = 0
-    pages_done: int = 0
-    rest_pages: int = 0
-    archive_files: int = 0
-    archive_fallbacks: int = 0
-    archive_missing: int = 0  # files the archive lacks where it is the only source
-    candles_written: int = 0
-    candles_received: int = 0
-    # Why archive files were paged from REST instead (missing files are not counted here).
-    archive_problems: Counter[str] = field(default_factory=Counter)
-    # Pages that failed the plausibility check twice: not stored.
-    rejected_pages: list[RejectedPage] = field(default_factory=list)
-    # [start, end) of the units stored by this run (rejected pages excluded).
-    stored_spans: list[tuple[int, int]] = field(default_factory=list)
+class ColumnSink(CandleSink, Protocol):
+    """A sink that takes pages as numpy columns and writes behind the pager
+    (cl3_worker.writer_process): a batch counts as stored once `completed` hands it back."""
 
-    @property
-    def warnings(self) -> list[str]:
-        notes = [
-            f"{n} archive file{'s' if n > 1 else ''} could not be used ({reason}); "
-            "paged from the REST API instead"
-            for reason, n in self.archive_problems.items()
-        ]
-        if self.archive_missing:
-            notes.append(
-                f"{self.archive_missing} archive file(s) of this symbol do not exist; the REST "
-                "API no longer serves it, so their candles are missing"
-            )
-        return notes
-
-
-ProgressCallback = Callable[[PagerReport], None]
+    def submit(self, key: SeriesKey, pages: Sequence[PageColumns], tag: object) -> None: ...
+    def completed(self, *, wait: bool = False) -> list[tuple[object, int]]: ...
 
 
 class ArchiveFallback(Exception):
@@ -122,6 +108,8 @@ class KlinePager:
     ) -> None:
         self._exchange = exchange
         self._candles = candles
+        # A sink that takes numpy columns (WriterProcess) gets them: no rows built here.
+        self._columnar = hasattr(candles, "submit")
         self._concurrency = max(1, concurrency)
         self._clock_ms = clock_ms
         self._archive = archive
@@ -149,12 +137,21 @@ class KlinePager:
         report.pages_done = report.pages_skipped
         on_progress(report)
         with ThreadPoolExecutor(self._concurrency, thread_name_prefix="cl3-page") as pool:
-            missing = self._run_units(pool, key, plan.file_todo, report, on_progress)
+            missing = self._run_units(
+                pool,
+                key,
+                plan.file_todo,
+                report,
+                on_progress,
+                in_flight=min(self._concurrency, ARCHIVE_FILES_IN_FLIGHT),
+            )
             if missing and use_rest:
                 self._page_instead(key, start_ms, end_ms, plan, missing, report)
             elif missing:
                 self._archive_lacks(key, plan, missing, report)
-            self._run_units(pool, key, plan.page_todo, report, on_progress)
+            self._run_units(
+                pool, key, plan.page_todo, report, on_progress, in_flight=self._concurrency
+            )
         return report
 
     def _plan(self, key: SeriesKey, start_ms: int, end_ms: int) -> _Plan:
@@ -218,13 +215,15 @@ class KlinePager:
         units: list[Unit],
         report: PagerReport,
         on_progress: ProgressCallback,
+        *,
+        in_flight: int,
     ) -> list[Unit]:
         """Fetch and store the units; returns the archive units the archive could not give."""
         todo, missing = deque(units), []
-        pending: dict[Future[list[Row]], Unit] = {}
+        pending: dict[Future[list[Any]], Unit] = {}
 
         def keep_busy() -> None:
-            while todo and len(pending) < self._concurrency:
+            while todo and len(pending) < in_flight:
                 unit = todo.popleft()
                 pending[pool.submit(self._fetch, key, unit)] = unit
 
@@ -233,7 +232,7 @@ class KlinePager:
                 keep_busy()
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 finished: list[Unit] = []
-                rows: list[Row] = []
+                rows: list[Any] = []  # rows, or the pages' columns for a columnar sink
                 for future in done:
                     unit = pending.pop(future)
                     try:
@@ -255,23 +254,39 @@ class KlinePager:
                 if finished:
                     self._store(key, finished, rows, report)
                     on_progress(report)
+            if self._columnar:
+                self._account(cast(ColumnSink, self._candles).completed(wait=True), report)
+                on_progress(report)
         except BaseException:
             for future in pending:
                 future.cancel()
+            self._account_stored(report)
             raise
         return sorted(missing, key=lambda u: u.start_ms)
 
     def _store(
-        self, key: SeriesKey, units: list[Unit], rows: list[Row], report: PagerReport
+        self, key: SeriesKey, units: list[Unit], rows: list[Any], report: PagerReport
     ) -> None:
-        report.candles_written += self._candles.insert(key, rows)
-        report.candles_received += len(rows)
-        report.pages_done += len(units)
-        report.stored_spans.extend((u.start_ms, u.end_ms) for u in units)
-        archived = [u.archive_path for u in units if u.archive_path]
-        report.archive_files += len(archived)
-        report.rest_pages += len(units) - len(archived)
-        self._record_files(archived)
+        if self._columnar:  # written behind: counted when the writer says it is stored
+            sink = cast(ColumnSink, self._candles)
+            sink.submit(key, rows, StoredBatch(units, sum(len(page[0]) for page in rows)))
+            self._account(sink.completed(), report)
+        else:
+            self._account(
+                [(StoredBatch(units, len(rows)), self._candles.insert(key, rows))], report
+            )
+
+    def _account(self, writes: list[tuple[object, int]], report: PagerReport) -> None:
+        for batch, written in writes:
+            assert isinstance(batch, StoredBatch)
+            self._record_files(report.count_stored(batch, written))
+
+    def _account_stored(self, report: PagerReport) -> None:
+        """On the way out of a failed run: the writes that did land are reported stored (the
+        ledger marks them complete); the run's own error is the one raised."""
+        if self._columnar:
+            with suppress(CL3Error):
+                self._account(cast(ColumnSink, self._candles).completed(wait=True), report)
 
     def _record_files(self, paths: list[str]) -> None:
         """The checksum of each stored archive file, as it was when loaded."""
@@ -280,25 +295,38 @@ class KlinePager:
             if self._archive_files is not None:
                 self._archive_files.record(path, sha256, rows=rows, at_ms=self._clock_ms())
 
-    def _fetch(self, key: SeriesKey, unit: Unit) -> list[Row]:
-        """The unit's closed candles as stored rows (converted and checked here, in parallel)."""
+    def _fetch(self, key: SeriesKey, unit: Unit) -> list[Any]:
+        """The unit's closed candles as stored rows, or as one page of columns for a columnar
+        sink (converted and checked here, in parallel)."""
         now_ms = self._clock_ms()
+        if self._columnar:
+            columns = self._columns(key, unit)
+            opens, closes = columns[0], columns[1]
+            keep = (opens >= unit.start_ms) & (opens < unit.end_ms) & (closes < now_ms)
+            return [tuple(column[keep] for column in columns)]
         if unit.archive_path:
-            stored = self._archive_rows(key, unit, unit.archive_path)
+            stored = self._archive_loaded(key, unit, unit.archive_path).rows
         else:
-            stored = self._rest_rows(key, unit)
+            stored = checked_rest_rows(self._page_fetch(key, unit), key, unit.start_ms,
+                                       unit.end_ms)  # fmt: skip
         return [row for row in stored if unit.start_ms <= row[0] < unit.end_ms and row[1] < now_ms]
 
-    def _rest_rows(self, key: SeriesKey, unit: Unit) -> list[Row]:
+    def _columns(self, key: SeriesKey, unit: Unit) -> PageColumns:
+        if not unit.archive_path:
+            fetch = self._page_fetch(key, unit)
+            return as_arrays(checked_rest_columns(fetch, key, unit.start_ms, unit.end_ms))
+        return tuple(self._archive_loaded(key, unit, unit.archive_path).columns)
+
+    def _page_fetch(self, key: SeriesKey, unit: Unit) -> Callable[[], list[list[Any]]]:
         def fetch() -> list[list[Any]]:
             return self._exchange.klines(
                 key.symbol, key.interval, unit.start_ms, unit.end_ms - 1,
                 limit=self._exchange.market.page_limit, kind=key.kind,
             )  # fmt: skip
 
-        return checked_rest_rows(fetch, key, unit.start_ms, unit.end_ms)
+        return fetch
 
-    def _archive_rows(self, key: SeriesKey, unit: Unit, path: str) -> list[Row]:
+    def _archive_loaded(self, key: SeriesKey, unit: Unit, path: str) -> ArchiveFile:
         try:
             loaded = checked_file(lambda: self._archive_file(path), key, path, unit.start_ms)
         except ImplausiblePage:
@@ -308,8 +336,8 @@ class KlinePager:
         if loaded is None:
             log.info("archive has no %s", path)
             raise ArchiveFallback(None)
-        self._loaded[path] = (loaded.sha256, len(loaded.rows))
-        return loaded.rows
+        self._loaded[path] = (loaded.sha256, len(loaded))
+        return loaded
 
     def _archive_file(self, path: str) -> ArchiveFile | None:
         if self._archive is None or self._archive_down:

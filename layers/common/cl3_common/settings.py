@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     TIER_LIMITS: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Pages of klines a fetch job keeps in flight; the shared weight budget still paces them.
     FETCH_CONCURRENCY: int = Field(default=8, ge=1, le=64)
+    # A fetch whose range holds at least this many candles writes them from a child process
+    # (cl3_worker/writer_process.py), off the page threads' GIL; smaller ones (refreshes)
+    # write in-process, where forking would cost more than it saves. 0: always a child.
+    FETCH_WRITER_PROCESS_MIN_CANDLES: int = Field(default=20_000, ge=0)
     # Whole past days and months come from the public archive (zips) instead of REST pages.
     ARCHIVE_BACKFILL: bool = True
     # How long a job waits out an outage of the store, Redis or the exchange (no attempt making

@@ -16,7 +16,8 @@ from cl3_sandbox.exchange import PageCorruption, SandboxConfig, SandboxExchange,
 from cl3_worker.archive import ArchiveClient
 from cl3_worker.fetch_ledger import fetch_records
 from cl3_worker.page_check import RejectedPage
-from cl3_worker.pager import KlinePager, PagerReport
+from cl3_worker.pager import KlinePager
+from cl3_worker.pager_report import PagerReport
 
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 JAN_2024 = 1_704_067_200_000

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from cl3_common.errors import CL3Error
-from cl3_common.intervals import align_down
+from cl3_common.intervals import align_down, count_candles
 from cl3_common.series_gaps import series_gaps
 from cl3_common.store import SeriesKey
 from cl3_worker.fetch_ledger import fetch_records, record_fetch
-from cl3_worker.pager import KlinePager, PagerReport
+from cl3_worker.pager import KlinePager
+from cl3_worker.pager_report import PagerReport
 from cl3_worker.publisher import ProgressPublisher
 from cl3_worker.results import range_result
 from cl3_worker.runner import RunningTask
+from cl3_worker.writer_process import WriterProcess
 
 
 def run(
@@ -38,9 +41,16 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
     ctx = task.ctx
     began = time.monotonic()
     on_rest = ctx.universe.listed(key.market, key.symbol, key.kind)
+    # A long range's candles are written from a process of its own (started before any thread
+    # here): the page threads keep this process's GIL to themselves (writer_process.py).
+    large = (
+        count_candles(start_ms, end_ms, key.interval)
+        >= ctx.settings.FETCH_WRITER_PROCESS_MIN_CANDLES
+    )
+    writer = WriterProcess(ctx.settings, ctx.stores.candles) if large else None
     pager = KlinePager(
         ctx.exchange_for(key.market),
-        ctx.stores.candles,
+        writer or ctx.stores.candles,
         concurrency=ctx.settings.FETCH_CONCURRENCY,
         clock_ms=ctx.now_ms,
         archive=ctx.archive if on_rest else ctx.archive_source,
@@ -48,7 +58,7 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
     )
     try:
         # Progress goes out from a thread of its own, so the pager's writer never waits on Redis.
-        with ProgressPublisher(lambda fields: task.report(**fields)) as publisher:
+        with writer or nullcontext(), ProgressPublisher(lambda f: task.report(**f)) as publisher:
             report = pager.run(key, start_ms, end_ms, _progress_reporter(publisher, began),
                                use_rest=on_rest)  # fmt: skip
     except CL3Error as e:  # the ledger says which part failed, and why

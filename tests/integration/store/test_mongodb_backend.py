@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from cl3_common.store import SeriesKey, kline_to_row
 from cl3_common.store.factory import open_mongodb
-from cl3_common.store.mongodb.candles import MongoCandleStore
+from cl3_common.store.mongodb.candles import MongoCandleStore, row_to_doc
 from cl3_common.store.mongodb.columns import decode_batch
 from cl3_common.store.mongodb.schema import SCHEMA_VERSION, migrate
 from cl3_sandbox.exchange import expected_klines
@@ -76,3 +76,26 @@ def test_columns_decode_any_document_layout(mongo_db, mongo_db_name, mongo_uri):
     assert closes.tolist() == [7.0, 7.0, 7.0] + [r[5] for r in rows]
     empty = decode_batch(b"")
     assert empty[0].size == empty[1].size == 0
+
+
+def test_a_write_cut_off_by_an_outage_does_not_skew_the_stored_count(
+    mongo_uri, mongo_db_name, mongo_db
+):
+    """An insert the outage interrupted may have stored part of its batch uncounted (no
+    transaction); the retry sees those candles as duplicates. Gap reports count candles."""
+    key = SeriesKey("BTCUSDT", "1h")
+    rows = _rows("BTCUSDT", 10)
+    stores = open_mongodb(mongo_uri, mongo_db_name)
+    try:
+        stores.candles.insert(key, rows[:4])
+        # What a cut-off insert leaves: two more candles stored, the series' count not raised.
+        mongo_db["candles"].insert_many([row_to_doc(key, r) for r in rows[4:6]])
+        assert stores.candles.insert(key, rows) == 4  # the retry
+        assert stores.candles.bounds(key).count == 8  # the kept count is short by two
+        holes, stored = stores.candles.holes(key, START - HOUR, START + 11 * HOUR)
+    finally:
+        stores.close()
+    assert stored == 10
+    assert [(h.start, h.end) for h in holes] == [
+        (START - HOUR, START), (START + 10 * HOUR, START + 11 * HOUR)
+    ]  # fmt: skip

@@ -74,6 +74,8 @@ ORDER BY g.lo"""
 
 
 class SqliteCandleStore(CandleStoreBase):
+    kept_count_is_exact = True  # written in the insert's own transaction
+
     def __init__(self, db: SqliteDatabase, ids: SeriesIds) -> None:
         self._db = db
         self._ids = ids

@@ -81,8 +81,10 @@ def _assert_complete(stack: Stack, env: dict[str, str], task_id: str, start: int
         stored = [
             row_to_api(r) for r in stores.candles.read(SeriesKey("BTCUSDT", "1m"), start, end)
         ]
+        kept = stores.candles.bounds(SeriesKey("BTCUSDT", "1m"))
     finally:
         stores.close()
+    assert kept is not None and kept.count == len(expected)  # what coverage reports
     assert len(stored) == len(expected)
     for candle, want in zip(stored, expected, strict=True):
         assert candle == want

@@ -93,6 +93,8 @@ def test_a_write_cut_off_by_an_outage_does_not_skew_the_stored_count(
         assert stores.candles.insert(key, rows) == 4  # the retry
         assert stores.candles.bounds(key).count == 8  # the kept count is short by two
         holes, stored = stores.candles.holes(key, START - HOUR, START + 11 * HOUR)
+        assert stores.candles.recount(key) == 10  # what a retried fetch does
+        assert stores.candles.bounds(key).count == 10
     finally:
         stores.close()
     assert stored == 10

@@ -224,6 +224,8 @@ def test_holes_are_found_by_counting_ranges(any_stores: Stores):
                      Hole(at(6_000), at(6_010), 10, True, False)]  # fmt: skip
     none, stored = candles.holes(BTC, at(100), at(2_000))
     assert (none, stored) == ([], 1_900)
+    assert candles.recount(BTC) == len(kept) == candles.bounds(BTC).count
+    assert candles.recount(ETH) == 0
     empty, stored = candles.holes(ETH, START, at(10))
     assert (empty, stored) == ([Hole(START, at(10), 10, False, False)], 0)
 

@@ -72,6 +72,10 @@ def fetch_range(task: RunningTask, key: SeriesKey, start_ms: int, end_ms: int) -
     if report.rejected_pages:
         task.warn(f"{len(report.rejected_pages)} page(s) of implausible candles were not stored "
                   "(see rejected_pages)")  # fmt: skip
+    if task.attempt > 1 and not ctx.stores.candles.kept_count_is_exact:
+        # An earlier attempt's write cut off by an outage may have stored candles uncounted
+        # (MongoDB: no transaction); coverage reads the kept count.
+        ctx.stores.candles.recount(key)
     # Holes are counted up to the candle still open, which is no gap: it is not closed yet.
     closed_end = min(end_ms, align_down(ctx.now_ms(), key.interval))
     found = series_gaps(ctx.stores.candles, ctx.stores.ledger, key, start_ms, closed_end)

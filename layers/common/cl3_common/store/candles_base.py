@@ -71,6 +71,12 @@ class CandleStoreBase:
             stored=stored,
         )  # fmt: skip
 
+    def recount(self, key: SeriesKey) -> int:
+        """Where the kept count is exact there is nothing to correct."""
+        assert self.kept_count_is_exact, "a backend without an exact count recounts itself"
+        found = self.bounds(key)
+        return 0 if found is None else found.count
+
     def bounds(self, key: SeriesKey) -> SeriesBounds | None:
         found = self.list_series(
             market=key.market, kind=key.kind, symbol=key.symbol, interval=key.interval

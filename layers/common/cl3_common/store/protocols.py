@@ -71,6 +71,14 @@ class CandleStore(Protocol):
         """First and last open time and count of a series, None when nothing is stored."""
         ...
 
+    # Whether `bounds(...).count` always equals the stored candles (see candles_base.py).
+    kept_count_is_exact: bool
+
+    def recount(self, key: SeriesKey) -> int:
+        """The series' kept count set to its stored candles (after writes an outage cut off,
+        where the count is not kept in the write's transaction); that count."""
+        ...
+
     def list_series(
         self,
         *,

@@ -100,6 +100,13 @@ class MongoCandleStore(CandleStoreBase):
         self._note(key, rows, int(result.upserted_count))
         return len(rows)
 
+    def recount(self, key: SeriesKey) -> int:
+        """An index count of the whole series (one per retried fetch, not per request)."""
+        with translated():
+            stored = int(self._col.count_documents(series_filter(key)))
+            self._bounds.update_one({"_id": key.series_id}, {"$set": {"count": stored}})
+        return stored
+
     def _note(self, key: SeriesKey, rows: Sequence[Row], added: int) -> None:
         """Per-series bounds and count (every row of the batch is stored now, new or not)."""
         with translated():
